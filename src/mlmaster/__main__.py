@@ -1,0 +1,3 @@
+from mlmaster.cli.app import main
+
+main()

@@ -1,0 +1,1 @@
+"""The ``mlmaster`` command line."""

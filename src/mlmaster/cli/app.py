@@ -1,0 +1,66 @@
+"""The ``mlmaster`` command: one Typer app, one module per command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from mlmaster import __version__
+from mlmaster.cli.settings_cmd import settings_command
+from mlmaster.errors import UserError
+from mlmaster.logs import configure_logging
+
+app = typer.Typer(
+    name="mlmaster",
+    help="ML-Master as an asyncio service: a parallel tree search over solution scripts "
+    "for MLE-bench competitions.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"mlmaster {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            help="debug, info, warning or error (console; runs also write log.jsonl).",
+            case_sensitive=False,
+        ),
+    ] = "warning",
+) -> None:
+    level = log_level.lower()
+    if level not in ("debug", "info", "warning", "error"):
+        raise typer.BadParameter(
+            f"{log_level!r} is not a level; use debug, info, warning or error",
+            param_hint="--log-level",
+        )
+    configure_logging(level)
+
+
+app.command("settings")(settings_command)
+
+
+def main() -> None:
+    """Entry point: user errors become one line on stderr and exit code 2."""
+    try:
+        app()
+    except UserError as error:
+        import sys
+
+        print(f"mlmaster: {error}", file=sys.stderr)
+        raise SystemExit(error.exit_code) from None

@@ -1,0 +1,36 @@
+"""What every command shares: resolving settings from flags, and reporting user errors."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from mlmaster.settings import Settings, SettingsLoadError, load_settings
+
+ProfileOption = Annotated[
+    str | None,
+    typer.Option(
+        "--profile",
+        "-p",
+        help="Settings profile: a name in settings/ (default, mlebench, ci) or a TOML file. "
+        "Also MLMASTER_PROFILE.",
+        show_default=False,
+    ),
+]
+
+
+def fail(*lines: str, code: int = 2) -> NoReturn:
+    """End the command with readable lines on stderr and an exit code; never a traceback."""
+    for line in lines:
+        print(f"mlmaster: {line}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def resolve_settings(profile: str | None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from every source with the command's flags on top, or exit 2 explaining why."""
+    try:
+        return load_settings(profile=profile, overrides=overrides or {})
+    except SettingsLoadError as error:
+        fail(*error.problems)

@@ -1,0 +1,162 @@
+"""The one typed settings model: every knob of mlmaster, in nested groups.
+
+Values come, lowest to highest, from the defaults written here, ``settings/default.toml``,
+``settings/<profile>.toml``, ``MLMASTER_*`` environment variables (nested with ``__``) and
+command-line flags; :mod:`mlmaster.settings.load` does the layering.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mlmaster.settings.units import ByteSize, CpuList, Duration, GpuList
+
+
+class Group(BaseModel):
+    """A settings group: unknown keys are errors, values are re-checked on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class RunSettings(Group):
+    competition: str | None = Field(None, description="competition id to solve")
+    data_dir: Path = Field(
+        Path("data"), description="where prepared competitions live (<data_dir>/<id>/prepared)"
+    )
+    runs_dir: Path = Field(Path("runs"), description="where run directories are created")
+    run_id: str | None = Field(None, description="run directory name; a timestamp when unset")
+    output: Path | None = Field(None, description="also copy the best submission here")
+    seed: int = Field(0, description="seed for every random choice of the search")
+
+
+class BudgetSettings(Group):
+    time_limit: Duration = Field(12 * 3600.0, description="total wall clock of a run")
+    exec_timeout: Duration = Field(3600.0, description="most time one script may run")
+    final_reserve: Duration = Field(
+        120.0, description="time kept back at the end for final selection and outputs"
+    )
+    max_steps: int | None = Field(None, ge=1, description="most search steps (nodes)")
+    max_tokens: int | None = Field(None, ge=1, description="most LLM tokens, in and out")
+    max_cost: float | None = Field(None, ge=0, description="most LLM spend, in USD")
+
+    @model_validator(mode="after")
+    def _positive_limit(self) -> BudgetSettings:
+        if self.time_limit <= 0:
+            raise ValueError("time_limit must be above zero")
+        if self.exec_timeout <= 0:
+            raise ValueError("exec_timeout must be above zero")
+        return self
+
+
+class SearchSettings(Group):
+    policy: Literal["ml-master", "greedy", "random"] = "ml-master"
+    workers: int | None = Field(
+        None, ge=1, description="tree workers; twice the execution slots when unset"
+    )
+    num_drafts: int = Field(5, ge=1, description="draft children of the root")
+    num_improves: int = Field(3, ge=1, description="improve children of a working node")
+    debug_backup_depth: int = Field(3, ge=1, description="debug depth at which rewards back up")
+    max_debug_depth: int = Field(20, ge=1, description="debug depth at which a chain is terminal")
+    stagnation_limit: int = Field(
+        3, ge=1, description="non-improving steps in a row before a chain is terminal"
+    )
+    improvement_threshold: float = Field(
+        1e-4, ge=0, description="least relative gain that counts as an improvement"
+    )
+    uct_c_start: float = Field(1.414, ge=0, description="UCT exploration constant at the start")
+    uct_c_floor: float = Field(0.5, ge=0, description="UCT exploration constant at its lowest")
+    uct_decay: list[tuple[float, float]] = Field(
+        default_factory=lambda: [(0.0, 1.414), (0.5, 1.0), (0.8, 0.5)],
+        description="(share of time used, C) breakpoints; C is interpolated between them",
+    )
+    virtual_loss: float = Field(1.0, ge=0, description="loss added per in-flight expansion")
+    buggy_reward: float = Field(-1.0, description="reward of a buggy node")
+    best_bonus: float = Field(0.5, ge=0, description="extra reward for a new global best")
+    greedy_debug_prob: float = Field(0.5, ge=0, le=1, description="greedy policy's debug share")
+
+
+class MemorySettings(Group):
+    context_chars: int = Field(6000, ge=200, description="size budget of a node's memory context")
+    best_insights: int = Field(3, ge=0, description="best insights from other branches to share")
+
+
+class EndpointSettings(Group):
+    """One LLM role's endpoint; ``provider = offline`` needs no endpoint at all."""
+
+    provider: Literal["offline", "openai", "replay"] = "offline"
+    base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. .../v1")
+    api_key: SecretStr | None = Field(None, description="API key; never printed")
+    model: str | None = None
+    temperature: float | None = Field(None, ge=0, le=2, description="unset: model's default")
+    max_tokens: int | None = Field(None, ge=1, description="most output tokens per call")
+    max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    api_style: Literal["chat", "completions"] = "chat"
+    reasoning_style: Literal["think-tags", "reasoning-field", "none"] = "none"
+    steerable_prefill: bool = Field(False, description="pre-fill an open <think> block")
+    function_calling: Literal["auto", "on", "off"] = Field(
+        "auto", description="review by tool call (on), JSON (off), or try then fall back"
+    )
+    concurrency: int = Field(4, ge=1, description="most calls in flight for this role")
+    request_timeout: Duration = Field(600.0, description="one request's time limit")
+    retries: int = Field(5, ge=0, description="retries on 429, 5xx, timeouts, connection errors")
+    price_input: float = Field(0.0, ge=0, description="USD per million input tokens")
+    price_output: float = Field(0.0, ge=0, description="USD per million output tokens")
+    replay_dir: Path | None = Field(None, description="run directory to replay (replay provider)")
+    replay_latency_scale: float = Field(0.0, ge=0, description="scale of recorded latency")
+
+
+class LLMSettings(Group):
+    coder: EndpointSettings = Field(default_factory=EndpointSettings)
+    feedback: EndpointSettings = Field(default_factory=EndpointSettings)
+
+
+class ExecutionSettings(Group):
+    cpus: CpuList = Field("all", description="CPUs scripts may use: all, 0-35, 0,2,4-7")
+    gpus: GpuList = Field("auto", description="GPUs: auto (detect), none, or 0,1")
+    slots: int | None = Field(None, ge=1, description="execution slots; one per GPU or 1")
+    memory_limit: ByteSize | None = Field(None, description="memory cap per script, e.g. 8G")
+    python: Path | None = Field(
+        None, description="interpreter for scripts; the scripts' own environment when unset"
+    )
+    sandbox: Literal["auto", "bwrap", "none"] = "auto"
+    kill_grace: Duration = Field(3.0, description="time between SIGTERM and SIGKILL")
+    output_cap: ByteSize = Field(64 * 1024, description="head plus tail of output kept")
+
+
+class GraderSettings(Group):
+    url: str | None = Field(
+        None, description="validation server to use; an embedded one starts when unset"
+    )
+    upload_limit: ByteSize = Field(512 * 1024**2, description="largest accepted upload")
+
+
+class LogSettings(Group):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    console: Literal["auto", "rich", "plain", "json"] = Field(
+        "auto", description="console view: rich on a terminal, plain lines otherwise"
+    )
+
+
+class Settings(BaseSettings):
+    """Every knob of mlmaster. See ``mlmaster settings`` for the resolved values."""
+
+    model_config = SettingsConfigDict(
+        extra="forbid",
+        validate_assignment=True,
+        env_prefix="MLMASTER_",
+        env_nested_delimiter="__",
+        case_sensitive=False,
+    )
+
+    run: RunSettings = Field(default_factory=RunSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    search: SearchSettings = Field(default_factory=SearchSettings)
+    memory: MemorySettings = Field(default_factory=MemorySettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    grader: GraderSettings = Field(default_factory=GraderSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
