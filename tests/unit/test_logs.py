@@ -1,0 +1,51 @@
+"""Structured logs: JSON lines in a file, each saying which run, worker and node wrote it."""
+
+import asyncio
+import io
+import json
+from pathlib import Path
+
+import structlog
+
+from mlmaster.logs import bind_ids, configure_logging, get_logger
+
+
+async def test_concurrent_workers_each_stamp_their_ids(tmp_path: Path) -> None:
+    log_file = tmp_path / "log.jsonl"
+    console = io.StringIO()
+    configure_logging("info", console="plain", json_file=log_file, stream=console)
+    structlog.contextvars.clear_contextvars()
+    bind_ids(run_id="run-1")
+
+    async def worker(name: str) -> None:
+        bind_ids(worker=name)  # a task's context is its own copy
+        for step in range(3):
+            bind_ids(node=f"{name}-n{step}")
+            get_logger("test").info("step done", step=step)
+            await asyncio.sleep(0)
+
+    await asyncio.gather(*(worker(f"w{i}") for i in range(4)))
+    get_logger("test").debug("hidden at info level")
+
+    lines = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert len(lines) == 12
+    for line in lines:
+        assert line["run_id"] == "run-1"
+        assert line["node"].startswith(line["worker"] + "-")
+        assert line["event"] == "step done"
+        assert line["level"] == "info"
+    assert "step done" in console.getvalue()
+    assert "hidden" not in console.getvalue()
+    structlog.contextvars.clear_contextvars()
+
+
+def test_standard_library_logs_are_routed_too(tmp_path: Path) -> None:
+    import logging
+
+    log_file = tmp_path / "log.jsonl"
+    configure_logging("warning", console="json", json_file=log_file, stream=io.StringIO())
+    logging.getLogger("somelib").warning("careful")
+    logging.getLogger("somelib").info("chatter")
+    [line] = [json.loads(x) for x in log_file.read_text().splitlines()]
+    assert line["event"] == "careful"
+    assert line["logger"] == "somelib"
