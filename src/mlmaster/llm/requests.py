@@ -78,6 +78,7 @@ class Exchange(BaseModel):
     usage: Usage = Field(default_factory=Usage)
     latency: float = 0.0
     attempts: int = 1
+    started_at: float = 0.0  # unix time the call began (replay orders by it)
 
 
 class CodeAnswer(BaseModel):

@@ -97,6 +97,9 @@ class EndpointSettings(Group):
     api_style: Literal["chat", "completions"] = "chat"
     reasoning_style: Literal["think-tags", "reasoning-field", "none"] = "none"
     steerable_prefill: bool = Field(False, description="pre-fill an open <think> block")
+    prompt_template: Literal["auto", "deepseek", "chatml", "plain"] = Field(
+        "auto", description="chat template of raw completions prompts; auto: by model name"
+    )
     function_calling: Literal["auto", "on", "off"] = Field(
         "auto", description="review by tool call (on), JSON (off), or try then fall back"
     )

@@ -1,0 +1,265 @@
+"""A scripted OpenAI-compatible HTTP server on loopback, for tests and the benchmark.
+
+It answers ``POST /v1/chat/completions`` and ``POST /v1/completions`` from a script: a queue of
+:class:`Reply` objects, or a callable that builds one from the request. A reply can carry a
+text, a ``reasoning_content`` field, a tool call and usage, or a fault: an HTTP status (429 with
+``Retry-After``, 500, ...), a delay past the client's timeout, or a body that is not JSON.
+Every request received is kept in :attr:`ScriptedServer.requests`.
+
+    async with ScriptedServer([Reply(text="hi")]) as server:
+        client = AsyncOpenAI(base_url=server.base_url, api_key="x")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import socket
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable
+from types import TracebackType
+from typing import Any
+
+import uvicorn
+from pydantic import BaseModel
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+
+class ToolCall(BaseModel):
+    name: str
+    arguments: str  # JSON text, as the API sends it
+
+
+class Reply(BaseModel):
+    """One scripted answer, or one fault."""
+
+    text: str | None = ""
+    reasoning_content: str | None = None
+    reasoning_field: str = "reasoning_content"  # vLLM newer versions say "reasoning"
+    tool_call: ToolCall | None = None
+    prompt_tokens: int | None = None  # None: counted as words of the request
+    completion_tokens: int | None = None  # None: counted as words of the reply
+    finish_reason: str = "stop"
+    # faults
+    status: int = 200
+    retry_after: float | None = None
+    error_message: str = "scripted error"
+    delay: float = 0.0  # seconds before answering (past the client's timeout: a timeout)
+    malformed: bool = False  # answer 200 with a body that is not JSON
+    omit_usage: bool = False
+
+
+class ReceivedRequest(BaseModel):
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    received_at: float
+
+
+Script = Callable[[ReceivedRequest], Reply | Awaitable[Reply]]
+
+
+def _words(value: Any) -> int:
+    return len(json.dumps(value).split()) if not isinstance(value, str) else len(value.split())
+
+
+class ScriptedServer:
+    """Serves scripted replies on 127.0.0.1 at a free port, inside the running event loop."""
+
+    def __init__(
+        self,
+        script: Iterable[Reply] | Script | None = None,
+        *,
+        default: Reply | None = None,
+        latency: float = 0.0,
+        model: str = "scripted-model",
+    ) -> None:
+        self._queue: deque[Reply] = deque()
+        self._callable: Script | None = None
+        if callable(script):
+            self._callable = script
+        elif script is not None:
+            self._queue.extend(script)
+        self.default = default
+        self.latency = latency  # added to every answer: the benchmark's controlled LLM
+        self.model = model
+        self.requests: list[ReceivedRequest] = []
+        self._ids = itertools.count(1)
+        self._server: uvicorn.Server | None = None
+        self._task: asyncio.Task[None] | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    def push(self, *replies: Reply) -> None:
+        self._queue.extend(replies)
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/v1/chat/completions", self._chat, methods=["POST"]),
+                Route("/v1/completions", self._completions, methods=["POST"]),
+            ]
+        )
+
+    async def start(self) -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        config = uvicorn.Config(
+            self.app(), log_level="warning", lifespan="off", timeout_graceful_shutdown=1
+        )
+        self._server = uvicorn.Server(config)
+        self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # raises what stopped it
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        if self._server is None or self._task is None:
+            return
+        self._server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=3)
+        except TimeoutError:
+            self._task.cancel()
+        self._server = None
+
+    async def __aenter__(self) -> ScriptedServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- answering ----------------------------------------------------------------------------
+
+    async def _next_reply(self, received: ReceivedRequest) -> Reply | None:
+        if self._callable is not None:
+            reply = self._callable(received)
+            return await reply if isinstance(reply, Awaitable) else reply
+        if self._queue:
+            return self._queue.popleft()
+        return self.default
+
+    async def _receive(self, request: Request) -> tuple[ReceivedRequest, Reply | None]:
+        body = await request.json()
+        received = ReceivedRequest(
+            path=request.url.path,
+            body=body,
+            headers=dict(request.headers),
+            received_at=time.time(),
+        )
+        self.requests.append(received)
+        reply = await self._next_reply(received)
+        if reply is not None and (reply.delay or self.latency):
+            await asyncio.sleep(reply.delay + self.latency)
+        return received, reply
+
+    @staticmethod
+    def _fault(reply: Reply | None) -> Response | None:
+        if reply is None:
+            # Not retryable on purpose: an exhausted script is a test's mistake, not a blip.
+            return JSONResponse(
+                {"error": {"message": "scripted server: no reply queued", "type": "invalid"}},
+                status_code=400,
+            )
+        if reply.status != 200:
+            headers = {}
+            if reply.retry_after is not None:
+                headers["Retry-After"] = f"{reply.retry_after:g}"
+            return JSONResponse(
+                {"error": {"message": reply.error_message, "type": "scripted", "code": None}},
+                status_code=reply.status,
+                headers=headers,
+            )
+        if reply.malformed:
+            return Response('{"id": "cmpl-1", "choices": [', media_type="application/json")
+        return None
+
+    def _usage(self, received: ReceivedRequest, reply: Reply) -> dict[str, int]:
+        prompt = received.body.get("messages", received.body.get("prompt", ""))
+        answer = (reply.text or "") + (reply.reasoning_content or "")
+        if reply.tool_call is not None:
+            answer += reply.tool_call.arguments
+        prompt_tokens = reply.prompt_tokens if reply.prompt_tokens is not None else _words(prompt)
+        completion_tokens = (
+            reply.completion_tokens if reply.completion_tokens is not None else _words(answer)
+        )
+        return {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
+
+    def _envelope(self, received: ReceivedRequest, reply: Reply, kind: str) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "id": f"scripted-{next(self._ids)}",
+            "object": kind,
+            "created": int(time.time()),
+            "model": received.body.get("model") or self.model,
+        }
+        if not reply.omit_usage:
+            body["usage"] = self._usage(received, reply)
+        return body
+
+    async def _chat(self, request: Request) -> Response:
+        received, reply = await self._receive(request)
+        fault = self._fault(reply)
+        if fault is not None or reply is None:
+            return fault or Response(status_code=500)
+        message: dict[str, Any] = {"role": "assistant", "content": reply.text}
+        if reply.reasoning_content is not None:
+            message[reply.reasoning_field] = reply.reasoning_content
+        finish_reason = reply.finish_reason
+        if reply.tool_call is not None:
+            message["tool_calls"] = [
+                {
+                    "id": f"call-{next(self._ids)}",
+                    "type": "function",
+                    "function": {
+                        "name": reply.tool_call.name,
+                        "arguments": reply.tool_call.arguments,
+                    },
+                }
+            ]
+            finish_reason = "tool_calls"
+        body = self._envelope(received, reply, "chat.completion")
+        body["choices"] = [{"index": 0, "message": message, "finish_reason": finish_reason}]
+        return JSONResponse(body)
+
+    async def _completions(self, request: Request) -> Response:
+        received, reply = await self._receive(request)
+        fault = self._fault(reply)
+        if fault is not None or reply is None:
+            return fault or Response(status_code=500)
+        body = self._envelope(received, reply, "text_completion")
+        body["choices"] = [
+            {
+                "index": 0,
+                "text": reply.text or "",
+                "logprobs": None,
+                "finish_reason": reply.finish_reason,
+            }
+        ]
+        return JSONResponse(body)

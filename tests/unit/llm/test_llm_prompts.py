@@ -1,0 +1,127 @@
+"""Prompts rendered from the templates, per operator, with and without steerable prefill."""
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from mlmaster.llm.preview import data_preview
+from mlmaster.llm.prompting import (
+    PromptParts,
+    PromptTemplate,
+    completion_prompt,
+    humanize_seconds,
+    render_code_prompt,
+)
+from mlmaster.llm.requests import CodeRequest
+from mlmaster.memory.insight import Operator
+
+Factory = Callable[..., CodeRequest]
+
+
+@pytest.mark.parametrize("operator", ["draft", "improve", "debug"])
+def test_every_prompt_states_the_rules(operator: Operator, code_request: Factory) -> None:
+    parts = render_code_prompt(code_request(operator))
+    user = parts.user
+    assert "Predict y from x." in user
+    assert "./input" in user
+    assert "./submission/submission.csv" in user
+    assert "VALIDATION_METRIC: <value>" in user
+    assert "3h 05m" in user  # time left
+    assert "10m 00s" in user  # the script's own limit
+    assert "4 CPU cores, 1 GPU" in user
+    assert "rmse (lower is better)" in user
+    assert "PREVIEW: train.csv" in user
+    assert "MEMORY: ridge scored 0.5" in user
+    assert parts.think_prefix is None
+
+
+def test_draft_shows_no_parent(code_request: Factory) -> None:
+    parts = render_code_prompt(code_request("draft"))
+    assert "parent code" not in parts.user
+    assert "first solution" in parts.system
+
+
+def test_improve_shows_parent_code_output_and_score(code_request: Factory) -> None:
+    user = render_code_prompt(code_request("improve")).user
+    assert "print('parent code')" in user
+    assert "PARENT OUTPUT LINE" in user
+    assert "0.42" in user
+
+
+def test_debug_shows_the_bug(code_request: Factory) -> None:
+    parts = render_code_prompt(code_request("debug"))
+    assert "KeyError: 'city'" in parts.user
+    assert "bug" in parts.system
+
+
+def test_run_limit_is_capped_by_time_left(code_request: Factory) -> None:
+    user = render_code_prompt(code_request("draft", time_left=90)).user
+    assert "finish within 1m 30s" in user
+
+
+@pytest.mark.parametrize("operator", ["draft", "improve", "debug"])
+def test_steerable_moves_context_into_the_reasoning(
+    operator: Operator, code_request: Factory
+) -> None:
+    parts = render_code_prompt(code_request(operator), steer=True)
+    assert parts.think_prefix is not None
+    assert "PREVIEW: train.csv" in parts.think_prefix
+    assert "MEMORY: ridge scored 0.5" in parts.think_prefix
+    assert "PREVIEW" not in parts.user
+    assert "MEMORY" not in parts.user
+    if operator != "draft":
+        assert "print('parent code')" in parts.think_prefix
+        assert "parent code" not in parts.user
+    if operator == "debug":
+        assert "I will try to fix the bug." in parts.think_prefix
+
+
+@pytest.mark.parametrize(
+    ("template", "model", "start", "end"),
+    [
+        ("auto", "deepseek-r1", "<｜begin▁of▁sentence｜>SYS", "<｜Assistant｜><think>\n"),
+        ("auto", "Qwen3-32B", "<|im_start|>system\nSYS", "<|im_start|>assistant\n<think>\n"),
+        ("plain", "anything", "SYS\n\nUSER", "Assistant:\n<think>\n"),
+    ],
+)
+def test_completion_prompt_ends_inside_an_open_think(
+    template: PromptTemplate, model: str, start: str, end: str
+) -> None:
+    parts = PromptParts(system="SYS", user="USER", think_prefix="I reason.\n")
+    prompt = completion_prompt(parts, template, model)
+    assert prompt.startswith(start)
+    assert prompt.endswith(end + "I reason.\n")
+
+
+def test_completion_prompt_without_prefill_ends_at_the_assistant_turn() -> None:
+    prompt = completion_prompt(PromptParts(system="S", user="U"), "chatml", None)
+    assert prompt.endswith("<|im_start|>assistant\n")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "0s"), (59.9, "59s"), (61, "1m 01s"), (7322, "2h 02m")]
+)
+def test_humanize(seconds: float, text: str) -> None:
+    assert humanize_seconds(seconds) == text
+
+
+def test_data_preview_lists_files_columns_types_and_missing(public_dir: Path) -> None:
+    text = data_preview(public_dir)
+    assert "train.csv" in text and "test.csv" in text and "description.md" in text
+    assert "x (float64, 1 missing" in text
+    assert "city (" in text and "Oslo" in text
+    assert "3 rows" in text
+
+
+def test_data_preview_is_capped_and_reads_only_the_first_rows(tmp_path: Path) -> None:
+    wide = ",".join(f"column_{i}" for i in range(200))
+    rows = "\n".join(",".join(str(i * j) for j in range(200)) for i in range(50))
+    (tmp_path / "big.csv").write_text(wide + "\n" + rows + "\n")
+    text = data_preview(tmp_path, max_chars=1500, rows=10)
+    assert len(text) <= 1500
+    assert "first 10 rows read" in text
+
+
+def test_data_preview_of_a_missing_folder_says_so(tmp_path: Path) -> None:
+    assert "no data directory" in data_preview(tmp_path / "nope")
