@@ -1,0 +1,1 @@
+"""Frozen leaderboards of the bundled suite (package data; see ``suite.references``)."""
