@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from mlmaster import __version__
+from mlmaster.cli.grade_cmd import grade_command
+from mlmaster.cli.serve_cmd import serve_command
 from mlmaster.cli.settings_cmd import settings_command
 from mlmaster.errors import UserError
 from mlmaster.logs import configure_logging
@@ -53,6 +55,8 @@ def _root(
 
 
 app.command("settings")(settings_command)
+app.command("grade")(grade_command)
+app.command("serve")(serve_command)
 
 
 def main() -> None:

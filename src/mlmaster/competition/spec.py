@@ -39,6 +39,7 @@ class CompetitionSpec(BaseModel):
     answers_file: str = "answers.csv"  # relative to private/
     labels: list[int | str] | None = None  # allowed label values where the metric wants labels
     metric_k: int | None = None  # K of MAP@K
+    positive_label: int | str = 1  # the positive class of binary F1
 
 
 class CompetitionPaths(BaseModel):
