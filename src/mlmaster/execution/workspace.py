@@ -1,0 +1,72 @@
+"""The folder one script runs in: ``input/`` (public data), ``working/``, ``submission/``.
+
+``input`` is a symlink to the competition's public folder, so a node costs no copy of the data;
+the sandbox mounts that folder read-only and nothing else of the data directory (the private
+answers sit next to it and stay out of reach).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mlmaster.errors import UserError
+
+SCRIPT_NAME = "solution.py"
+SUBMISSION_NAME = "submission.csv"
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path  # absolute; the script's working directory
+    public_dir: Path  # absolute, symlinks resolved: what input/ points at
+
+    @property
+    def input_dir(self) -> Path:
+        return self.root / "input"
+
+    @property
+    def working_dir(self) -> Path:
+        return self.root / "working"
+
+    @property
+    def submission_dir(self) -> Path:
+        return self.root / "submission"
+
+    @property
+    def submission_file(self) -> Path:
+        return self.submission_dir / SUBMISSION_NAME
+
+    @property
+    def script_path(self) -> Path:
+        return self.root / SCRIPT_NAME
+
+    @classmethod
+    def create(cls, node_dir: Path, public_dir: Path) -> Workspace:
+        """Make (or reuse) the workspace folders under ``node_dir``, linking ``public_dir``."""
+        public = Path(public_dir).resolve()
+        if not public.is_dir():
+            raise UserError(
+                f"the competition's public data folder {public} does not exist; "
+                "prepare the competition first"
+            )
+        root = Path(node_dir).resolve()
+        for sub in ("working", "submission"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+        link = root / "input"
+        if link.is_symlink() and Path(os.readlink(link)) != public:
+            link.unlink()
+        if not link.is_symlink():
+            link.symlink_to(public, target_is_directory=True)
+        return cls(root=root, public_dir=public)
+
+    def write_script(self, code: str) -> Path:
+        """Write the solution's source as the workspace's script; returns its path."""
+        self.script_path.write_text(code, encoding="utf-8")
+        return self.script_path
+
+    def submission(self) -> Path | None:
+        """The submission the script wrote, if any."""
+        path = self.submission_file
+        return path if path.is_file() else None
