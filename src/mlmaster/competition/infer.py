@@ -1,0 +1,346 @@
+"""A competition spec read off a bare public folder, as MLE-bench mounts it at ``/home/data``.
+
+Inside MLE-bench's container the agent sees only ``prepared/public``: data files, a sample
+submission and ``description.md``; no ``competition.json``, no ``config.yaml``, no answers.
+:func:`infer_spec` recovers what a run needs from those files alone:
+
+* the id column and target columns: the sample submission's header (first column, the rest);
+* the metric: the first metric the description's evaluation section names (keyword table);
+* the direction: that metric's, from :mod:`mlmaster.competition.metrics`;
+* the task type: from the metric, the sample submission and the training target;
+* the labels: the training target's values, when the metric wants integer labels.
+
+A ``competition.json`` in the folder, when present, wins over all of this.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from mlmaster.competition.metrics import METRICS
+from mlmaster.competition.spec import CompetitionSpec, TaskType
+from mlmaster.errors import UserError
+from mlmaster.logs import get_logger
+
+log = get_logger(__name__)
+
+SPEC_FILE = "competition.json"
+DESCRIPTION_FILE = "description.md"
+# MLE-bench's usual names first; some competitions name the file otherwise (A1.1).
+SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv", "sample_submission.csv.zip")
+# Rows of the training target read to judge its values: plenty to see every class of a real
+# competition, and a bounded read on multi-GB tables (the taxi-fare train is 55M rows).
+TARGET_ROWS = 1_000_000
+# Above this many distinct integer values a target is a quantity, not a set of labels.
+MAX_LABELS = 100
+
+# Phrases naming each metric, most specific spellings first within a metric. A description is
+# searched for all of them; the earliest match wins, and at one position the longest.
+_METRIC_PHRASES: dict[str, tuple[str, ...]] = {
+    "qwk": (
+        r"quadratic(?:ally)?[ -]weighted[ -](?:cohen'?s[ -])?kappa",
+        r"\bqwk\b",
+        r"cohen'?s kappa",
+    ),
+    "map_at_k": (r"\bmap\s*@\s*\d+", r"\bmap@k\b", r"mean average precision"),
+    "rmsle": (
+        r"root[ -]mean[ -]squared?[ -]log(?:arithmic)?[ -]error",
+        r"\brmsle\b",
+    ),
+    "rmse": (r"root[ -]mean[ -]squared?[ -]error", r"\brmse\b"),
+    "mse": (r"(?<!root )mean[ -]squared?[ -]error", r"\bmse\b"),
+    "mae": (r"mean[ -]absolute[ -]error", r"\bmae\b"),
+    "r2": (r"coefficient of determination", r"\br\s*(?:\^\s*2|2|²)(?!\w)"),
+    "log_loss": (
+        r"log(?:arithmic)?[ -]?loss",
+        r"cross[ -]entropy",
+        r"negative log[ -]likelihood",
+    ),
+    "roc_auc": (
+        r"area under (?:the )?(?:receiver operating characteristic|roc)",
+        r"\broc[ -]?auc\b",
+        r"\bauc(?:[ -]roc)?\b",
+    ),
+    "f1_macro": (r"macro[ -](?:averaged[ -])?f1", r"\bf1[ -]macro\b", r"mean f1"),
+    "f1_micro": (r"micro[ -](?:averaged[ -])?f1", r"\bf1[ -]micro\b"),
+    "f1": (r"\bf1(?:[ -]score)?\b", r"\bf[ -]score\b", r"\bf-?measure\b"),
+    "accuracy": (r"classification accuracy", r"\baccuracy\b"),
+}
+_COMPILED = [
+    (metric, re.compile(phrase, re.IGNORECASE))
+    for metric, phrases in _METRIC_PHRASES.items()
+    for phrase in phrases
+]
+_MAP_K = re.compile(r"\bmap\s*@\s*(\d+)", re.IGNORECASE)
+_EVALUATION_HEADING = re.compile(r"^#+\s*.*\b(evaluation|metric|scoring)\b.*$", re.I | re.M)
+_ANY_HEADING = re.compile(r"^#+\s", re.M)
+_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+
+_REGRESSION_METRICS = {"rmse", "rmsle", "mse", "mae", "r2"}
+_LABEL_METRICS = {"accuracy", "f1", "f1_macro", "f1_micro", "qwk"}
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the training table says about the (single) target column, when it has it."""
+
+    distinct: list[int | float | str]  # sorted distinct values (empty when unknown)
+    integral: bool  # every value is a whole number
+
+
+def infer_spec(public_dir: Path, competition_id: str) -> CompetitionSpec:
+    """The spec of the competition whose public files are in ``public_dir``.
+
+    ``public_dir/competition.json`` is used as is when present. Otherwise the spec is inferred
+    from the sample submission, ``description.md`` and the training table; a ``UserError``
+    says what is missing when that cannot be done.
+    """
+    if not public_dir.is_dir():
+        raise UserError(
+            f"the public folder {public_dir} does not exist; pass the folder holding the "
+            "competition's public files (MLE-bench mounts it at /home/data)"
+        )
+    if (public_dir / SPEC_FILE).is_file():
+        return _read_spec(public_dir / SPEC_FILE, competition_id)
+
+    sample = find_sample_submission(public_dir)
+    columns = _header(sample)
+    id_column, targets = columns[0], columns[1:]
+    description = _read_description(public_dir)
+    train_file = "train.csv" if (public_dir / "train.csv").is_file() else None
+    test_file = "test.csv" if (public_dir / "test.csv").is_file() else None
+    target = _training_target(public_dir / train_file, targets) if train_file else None
+
+    metric, metric_k = _metric(description, targets, target, sample)
+    task = _task_type(metric, targets, target)
+    labels = _labels(metric, target)
+    spec = CompetitionSpec(
+        id=competition_id,
+        name=_title(description) or competition_id,
+        metric=metric,
+        lower_is_better=METRICS[metric].lower_is_better,
+        id_column=id_column,
+        target_columns=targets,
+        task_type=task,
+        train_file=train_file,
+        test_file=test_file,
+        labels=labels,
+        metric_k=metric_k,
+        positive_label=_positive_label(labels),
+    )
+    log.info(
+        "competition spec inferred",
+        competition=competition_id,
+        metric=metric,
+        task_type=task,
+        id_column=id_column,
+        targets=targets,
+    )
+    return spec
+
+
+def find_sample_submission(public_dir: Path) -> Path:
+    """The sample submission in ``public_dir``: a usual name, else any ``*sample*submission*``."""
+    for name in SAMPLE_NAMES:
+        if (public_dir / name).is_file():
+            return public_dir / name
+    candidates = sorted(
+        p
+        for p in public_dir.iterdir()
+        if p.is_file()
+        and re.search(r"sample.*submission.*\.csv", p.name, re.IGNORECASE)
+        and not p.name.startswith(".")
+    )
+    if candidates:
+        return candidates[0]
+    raise UserError(
+        f"no sample submission in {public_dir} (looked for {', '.join(SAMPLE_NAMES)} and "
+        "*sample*submission*.csv); its header names the id and target columns a submission "
+        f"must have. Add one, or write a {SPEC_FILE} into the folder"
+    )
+
+
+def metric_from_description(text: str) -> str | None:
+    """The metric the description grades by, or ``None`` when it names none we know.
+
+    The evaluation section (a heading with "Evaluation", "Metric" or "Scoring") is searched
+    first, then the whole text; the earliest phrase found decides.
+    """
+    for part in (_evaluation_section(text), text):
+        if part and (found := _earliest_metric(part)):
+            return found
+    return None
+
+
+def _earliest_metric(text: str) -> str | None:
+    best: tuple[int, int, str] | None = None
+    for metric, pattern in _COMPILED:
+        match = pattern.search(text)
+        if match is None:
+            continue
+        key = (match.start(), -(match.end() - match.start()), metric)
+        if best is None or key < best:
+            best = key
+    return best[2] if best else None
+
+
+def _evaluation_section(text: str) -> str:
+    heading = _EVALUATION_HEADING.search(text)
+    if heading is None:
+        return ""
+    rest = text[heading.end() :]
+    following = _ANY_HEADING.search(rest)
+    return rest[: following.start()] if following else rest
+
+
+def _metric(
+    description: str, targets: list[str], target: _Target | None, sample: Path
+) -> tuple[str, int | None]:
+    """The metric key and, for MAP@K, its K."""
+    found = metric_from_description(description)
+    if found is None:
+        found = _fallback_metric(targets, target)
+        log.warning(
+            "no known metric named in the description; guessed from the data",
+            metric=found,
+            known=sorted(_METRIC_PHRASES),
+        )
+    if found == "roc_auc" and len(targets) > 1:
+        found = "roc_auc_multilabel"  # MLE-bench's "mean column-wise ROC AUC"
+    if found == "f1" and target is not None and len(target.distinct) > 2:
+        found = "f1_macro"  # binary F1 needs two classes; several classes average per class
+    metric_k = _map_k(description, sample) if found == "map_at_k" else None
+    return found, metric_k
+
+
+def _fallback_metric(targets: list[str], target: _Target | None) -> str:
+    """A metric for a description that names none: labels → accuracy, numbers → RMSE."""
+    if target is not None and target.distinct and not target.integral:
+        return "rmse"
+    if target is not None and 0 < len(target.distinct) <= MAX_LABELS:
+        return "accuracy"
+    return "rmse" if len(targets) == 1 else "log_loss"
+
+
+def _map_k(description: str, sample: Path) -> int:
+    """K of MAP@K: written in the description, else the sample's number of ranked items."""
+    if match := _MAP_K.search(description):
+        return int(match.group(1))
+    first = pd.read_csv(sample, nrows=1)
+    if len(first.columns) > 1 and len(first):
+        return max(1, len(str(first.iloc[0, 1]).split()))
+    return 5
+
+
+def _task_type(metric: str, targets: list[str], target: _Target | None) -> TaskType:
+    if metric == "qwk":
+        return "ordinal"
+    if metric in _REGRESSION_METRICS:
+        return "regression"
+    if metric == "map_at_k":
+        return "other"
+    if metric == "roc_auc_multilabel":
+        return "multilabel"
+    if len(targets) > 1:
+        # Several probability or label columns: one column per class (log loss, one-hot) or
+        # independent labels.
+        return "multiclass" if metric == "log_loss" else "multilabel"
+    if metric in ("roc_auc", "f1"):
+        return "binary"
+    if target is not None and target.distinct:
+        return "binary" if len(target.distinct) <= 2 else "multiclass"
+    return "binary" if metric == "log_loss" else "multiclass"
+
+
+def _labels(metric: str, target: _Target | None) -> list[int | str] | None:
+    """The allowed integer labels for a label metric, read off the training target."""
+    if metric not in _LABEL_METRICS or target is None or not target.integral:
+        return None
+    if not 0 < len(target.distinct) <= MAX_LABELS:
+        return None
+    return [int(v) for v in target.distinct]
+
+
+def _positive_label(labels: list[int | str] | None) -> int | str:
+    """Binary F1's positive class: 1 when the labels are 0/1 or unknown, else the larger."""
+    if labels and len(labels) == 2 and 1 not in labels:
+        return max(int(v) for v in labels)
+    return 1
+
+
+def _training_target(train: Path, targets: list[str]) -> _Target | None:
+    """The single target column of the training table, if it has one by that name."""
+    if len(targets) != 1:
+        return None
+    try:
+        header = _header(train)
+        if targets[0] not in header:
+            return None
+        values = pd.read_csv(train, usecols=[targets[0]], nrows=TARGET_ROWS)[targets[0]]
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        log.warning(
+            "training table unreadable; target not profiled", file=str(train), error=str(error)
+        )
+        return None
+    values = values.dropna()
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+        return _Target(distinct=sorted({str(v) for v in values.unique()}), integral=False)
+    numbers = values.to_numpy(dtype=float)
+    integral = bool(np.all(np.mod(numbers, 1) == 0))
+    distinct = np.unique(numbers)
+    if integral:
+        return _Target(distinct=[int(v) for v in distinct[: MAX_LABELS + 1]], integral=True)
+    # A real-valued target: its values say regression; keep just a marker, not millions of them.
+    return _Target(distinct=[float(v) for v in distinct[:3]], integral=False)
+
+
+def _header(csv: Path) -> list[str]:
+    try:
+        columns = [str(c) for c in pd.read_csv(csv, nrows=0).columns]
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise UserError(f"{csv} could not be read as CSV: {error}") from None
+    if len(columns) < 2:
+        raise UserError(
+            f"{csv} has {len(columns)} column(s); a sample submission needs an id column "
+            "followed by at least one target column"
+        )
+    return columns
+
+
+def _read_description(public_dir: Path) -> str:
+    path = public_dir / DESCRIPTION_FILE
+    if not path.is_file():
+        log.warning("no description.md in the public folder; the metric is guessed from data")
+        return ""
+    return path.read_text(encoding="utf-8", errors="replace")
+
+
+def _title(description: str) -> str | None:
+    match = _TITLE.search(description)
+    return match.group(1).strip() if match else None
+
+
+def _read_spec(path: Path, competition_id: str) -> CompetitionSpec:
+    try:
+        spec = CompetitionSpec.model_validate_json(path.read_bytes())
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
+        )
+        raise UserError(f"{path} is not a valid competition spec: {problems}") from None
+    if spec.id != competition_id:
+        raise UserError(
+            f"{path} declares competition {spec.id!r}, but the run is for {competition_id!r}; "
+            "pass the matching competition id"
+        )
+    if spec.metric not in METRICS:
+        raise UserError(
+            f"{path}: unknown metric {spec.metric!r}; known: {', '.join(sorted(METRICS))}"
+        )
+    return spec
