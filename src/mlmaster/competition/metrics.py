@@ -132,14 +132,18 @@ def _roc_auc(y_true: np.ndarray, y_pred: np.ndarray, spec: CompetitionSpec) -> f
 def _log_loss(y_true: np.ndarray, y_pred: np.ndarray, spec: CompetitionSpec) -> float:
     """Binary (one probability column) or multi-class (one-hot answers, one column per class).
 
-    As Kaggle and MLE-bench do, probabilities are clipped to [1e-15, 1 - 1e-15] and each row of
-    a multi-class submission is divided by its sum, so it need not sum to one exactly.
+    As Kaggle and MLE-bench do, each row of a multi-class submission is divided by its sum (so
+    it need not sum to one exactly), then probabilities are clipped to [1e-15, 1 - 1e-15].
     """
-    clipped = np.clip(y_pred, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
-    if clipped.ndim == 1:
+    if y_pred.ndim == 1:
+        clipped = np.clip(y_pred, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
         return float(skm.log_loss(y_true, clipped, labels=[0, 1]))
-    rows = clipped / clipped.sum(axis=1, keepdims=True)
-    return float(skm.log_loss(np.argmax(y_true, axis=1), rows, labels=list(range(rows.shape[1]))))
+    sums = y_pred.sum(axis=1, keepdims=True)
+    # Divide each row by its sum, then clip; an all-zero row says nothing: uniform.
+    rows = np.divide(y_pred, sums, out=np.full_like(y_pred, 1 / y_pred.shape[1]), where=sums > 0)
+    rows = np.clip(rows, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
+    labels = list(range(rows.shape[1]))
+    return float(skm.log_loss(np.argmax(y_true, axis=1), rows, labels=labels))
 
 
 def _rmse(y_true: np.ndarray, y_pred: np.ndarray, spec: CompetitionSpec) -> float:
