@@ -239,6 +239,8 @@ def _where(mask: pd.Series, ids: pd.Series, values: pd.Series | None = None) -> 
 
 
 def _short(value: object) -> str:
+    if isinstance(value, np.generic):  # numpy scalars print as np.float64(...) otherwise
+        value = value.item()
     if isinstance(value, float) and not math.isnan(value):
         return repr(value)
     text = repr(value)
