@@ -12,7 +12,7 @@ from mlmaster.llm.prompting import (
     completion_prompt,
     render_code_prompt,
 )
-from mlmaster.llm.reasoning import split_reasoning
+from mlmaster.llm.reasoning import ReasoningStyle, split_reasoning
 from mlmaster.llm.requests import CodeAnswer, CodeRequest, Exchange, Role
 
 
@@ -77,11 +77,13 @@ class LLMCoder:
         )
 
 
-def answer_from_text(exchange: Exchange, *, reasoning_style: str, prefilled: bool) -> CodeAnswer:
+def answer_from_text(
+    exchange: Exchange, *, reasoning_style: ReasoningStyle, prefilled: bool
+) -> CodeAnswer:
     """Reasoning, plan and code out of one exchange's answer (also used by replay)."""
     answer, reasoning = split_reasoning(
         exchange.response_text,
-        reasoning_style,  # type: ignore[arg-type]
+        reasoning_style,
         reasoning_field=exchange.reasoning,
         prefilled=prefilled,
     )

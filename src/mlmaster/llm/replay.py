@@ -17,7 +17,7 @@ from pathlib import Path
 from mlmaster.errors import UserError
 from mlmaster.llm.coder import answer_from_text
 from mlmaster.llm.extract import parse_metric_line
-from mlmaster.llm.reasoning import CLOSE_TAG, OPEN_TAG
+from mlmaster.llm.reasoning import CLOSE_TAG, OPEN_TAG, ReasoningStyle
 from mlmaster.llm.requests import CodeAnswer, CodeRequest, Exchange, Review, ReviewRequest, Role
 from mlmaster.llm.review import Verdict, decide, parse_verdict
 
@@ -116,7 +116,9 @@ class ReplayCoder(_Replayer):
         # open <think> block means the answer starts inside the reasoning.
         prefilled = isinstance(prompt, str) and prompt.rfind(OPEN_TAG) > prompt.rfind(CLOSE_TAG)
         text = exchange.response_text
-        style = "think-tags" if prefilled or CLOSE_TAG in text else "reasoning-field"
+        style: ReasoningStyle = (
+            "think-tags" if prefilled or CLOSE_TAG in text else "reasoning-field"
+        )
         return answer_from_text(exchange, reasoning_style=style, prefilled=prefilled)
 
 

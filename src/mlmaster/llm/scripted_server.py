@@ -89,6 +89,8 @@ class ScriptedServer:
         self.latency = latency  # added to every answer: the benchmark's controlled LLM
         self.model = model
         self.requests: list[ReceivedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # most requests being answered at once (limiter checks)
         self._ids = itertools.count(1)
         self._server: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -163,6 +165,14 @@ class ScriptedServer:
         return self.default
 
     async def _receive(self, request: Request) -> tuple[ReceivedRequest, Reply | None]:
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return await self._answer(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _answer(self, request: Request) -> tuple[ReceivedRequest, Reply | None]:
         body = await request.json()
         received = ReceivedRequest(
             path=request.url.path,

@@ -1,5 +1,6 @@
 """The endpoint through the real openai SDK: both API styles, parameters, faults, accounting."""
 
+import asyncio
 from collections.abc import Callable
 
 import pytest
@@ -182,3 +183,25 @@ async def test_no_key_and_no_base_url_is_a_clear_error() -> None:
 
     with pytest.raises(UserError, match="MLMASTER_LLM__CODER__API_KEY"):
         Endpoint(EndpointSettings(provider="openai", model="m"), "coder")
+
+
+async def test_concurrency_limit_holds_at_the_server(
+    server: ScriptedServer, endpoint: EndpointFactory
+) -> None:
+    server.default = Reply(text="ok", delay=0.05)
+    ep = endpoint(concurrency=2)
+    await asyncio.gather(*(ep.chat(HELLO) for _ in range(6)))
+    assert server.max_in_flight == 2
+    assert len(server.requests) == 6
+
+
+async def test_429_storm_shrinks_the_limit_to_one_then_it_grows_back(
+    server: ScriptedServer, endpoint: EndpointFactory
+) -> None:
+    server.push(*[Reply(status=429, retry_after=0)] * 3, *[Reply(text="ok")] * 4)
+    ep = endpoint(concurrency=8, retries=5)
+    ep.limiter.grow_after = 2
+    await ep.chat(HELLO)
+    assert ep.limiter.limit == 1  # 8 -> 4 -> 2 -> 1
+    await ep.chat(HELLO)
+    assert ep.limiter.limit == 2  # grown by one after two successes in a row
