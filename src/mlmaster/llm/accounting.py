@@ -7,7 +7,7 @@ starts a step: once a cap is reached, no new step begins.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from mlmaster.llm.requests import Exchange, Role, Usage
 
@@ -19,6 +19,9 @@ def call_cost(
     return (input_tokens * price_input + output_tokens * price_output) / 1_000_000
 
 
+RESUMED = "before_resume"  # the totals bucket of a resumed run's earlier spending
+
+
 class RoleTotals(BaseModel):
     calls: int = 0
     failed_calls: int = 0
@@ -28,6 +31,7 @@ class RoleTotals(BaseModel):
     cost: float = 0.0
     latency: float = 0.0  # seconds, summed over calls
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def tokens(self) -> int:
         return self.input_tokens + self.output_tokens
@@ -36,22 +40,27 @@ class RoleTotals(BaseModel):
 class RunTotals(BaseModel):
     roles: dict[str, RoleTotals] = {}
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def input_tokens(self) -> int:
         return sum(role.input_tokens for role in self.roles.values())
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def output_tokens(self) -> int:
         return sum(role.output_tokens for role in self.roles.values())
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def tokens(self) -> int:
         return self.input_tokens + self.output_tokens
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def cost(self) -> float:
         return sum(role.cost for role in self.roles.values())
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def calls(self) -> int:
         return sum(role.calls for role in self.roles.values())
@@ -83,6 +92,13 @@ class Accountant:
         totals.failed_calls += 1
         totals.attempts += attempts
         totals.latency += latency
+
+    def restore(self, input_tokens: int, output_tokens: int, cost: float) -> None:
+        """Carry over what a resumed run had spent before (kept apart: its roles are unknown)."""
+        earlier = self._totals.roles.setdefault(RESUMED, RoleTotals())
+        earlier.input_tokens += input_tokens
+        earlier.output_tokens += output_tokens
+        earlier.cost += cost
 
     def add_exchange(self, exchange: Exchange) -> None:
         self.add(

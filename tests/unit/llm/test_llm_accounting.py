@@ -59,3 +59,21 @@ def test_no_caps_never_exhausted() -> None:
     accountant = Accountant()
     accountant.add("coder", Usage(input_tokens=10**9, cost=10**6))
     assert accountant.exhausted() is None
+
+
+def test_restore_carries_a_resumed_runs_spending_into_the_caps() -> None:
+    accountant = Accountant(max_tokens=1000)
+    accountant.restore(600, 300, 0.5)
+    assert accountant.exhausted() is None
+    accountant.add("coder", Usage(input_tokens=100))
+    assert accountant.exhausted() is not None
+    totals = accountant.totals()
+    assert (totals.tokens, totals.cost, totals.calls) == (1000, 0.5, 1)
+
+
+def test_totals_dump_includes_the_sums() -> None:
+    accountant = Accountant()
+    accountant.add("coder", Usage(input_tokens=3, output_tokens=2, cost=0.25))
+    dumped = accountant.totals().model_dump(mode="json")
+    assert dumped["tokens"] == 5 and dumped["cost"] == 0.25
+    assert dumped["roles"]["coder"]["tokens"] == 5
