@@ -91,7 +91,10 @@ def _read_submission(path: Path, id_column: str) -> pd.DataFrame:
         raise _Invalid(f"no file at {path}")
     if path.suffix.lower() != ".csv":
         raise _Invalid(f"{path.name} is not a .csv file")
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise _Invalid(f"the file could not be read: {error.strerror or error}") from None
     if not data.strip():
         raise _Invalid("the file is empty; it needs a header line and one row per test id")
     if b"\x00" in data:
