@@ -14,6 +14,9 @@ from mlmaster.llm.prompting import (
 )
 from mlmaster.llm.reasoning import ReasoningStyle, split_reasoning
 from mlmaster.llm.requests import CodeAnswer, CodeRequest, Exchange, Role
+from mlmaster.logs import get_logger
+
+log = get_logger(__name__)
 
 
 def exchange_from(
@@ -42,7 +45,13 @@ def exchange_from(
 class LLMCoder:
     """Implements ``Coder.generate`` over an OpenAI-compatible endpoint."""
 
-    def __init__(self, endpoint: Endpoint, *, packages: tuple[str, ...] = DEFAULT_PACKAGES) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        *,
+        packages: tuple[str, ...] = DEFAULT_PACKAGES,
+        no_code_retries: int = 1,
+    ) -> None:
         settings = endpoint.settings
         if settings.steerable_prefill and settings.api_style != "completions":
             raise UserError(
@@ -51,8 +60,20 @@ class LLMCoder:
             )
         self.endpoint = endpoint
         self.packages = packages
+        # A fresh call when an answer holds no script (a refusal, a cut-off reasoning). Only the
+        # call whose answer is used becomes the exchange; the accountant counts them all.
+        self.no_code_retries = no_code_retries
 
     async def generate(self, request: CodeRequest) -> CodeAnswer:
+        answer = await self._generate_once(request)
+        for _ in range(self.no_code_retries):
+            if answer.code is not None:
+                break
+            log.info("llm.no_code_retry", node=request.node_id)
+            answer = await self._generate_once(request)
+        return answer
+
+    async def _generate_once(self, request: CodeRequest) -> CodeAnswer:
         settings = self.endpoint.settings
         steer = settings.steerable_prefill
         parts = render_code_prompt(request, steer=steer, packages=self.packages)

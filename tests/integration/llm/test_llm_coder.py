@@ -106,13 +106,23 @@ async def test_completions_without_prefill(
     assert answer.code == SCRIPT
 
 
-async def test_a_reply_without_code_gives_no_code(
+async def test_a_reply_without_code_is_asked_again(
     server: ScriptedServer, endpoint: EndpointFactory, code_request: RequestFactory
 ) -> None:
-    server.push(Reply(text="I am sorry, I cannot write this script."))
+    server.push(Reply(text="I am sorry, I cannot write this script."), Reply(text=ANSWER))
     answer = await LLMCoder(endpoint()).generate(code_request())
+    assert answer.code == SCRIPT
+    assert len(server.requests) == 2
+
+
+async def test_replies_without_code_give_no_code_in_the_end(
+    server: ScriptedServer, endpoint: EndpointFactory, code_request: RequestFactory
+) -> None:
+    server.push(*[Reply(text="I am sorry, I cannot write this script.")] * 2)
+    answer = await LLMCoder(endpoint(), no_code_retries=1).generate(code_request())
     assert answer.code is None
     assert answer.plan == "I am sorry, I cannot write this script."
+    assert len(server.requests) == 2
 
 
 def test_steerable_prefill_needs_the_completions_api(endpoint: EndpointFactory) -> None:
