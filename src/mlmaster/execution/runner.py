@@ -155,9 +155,11 @@ async def run_script(
         raise
     finally:
         runtime = time.monotonic() - started
-        await _shielded(_finish(proc, tree, exited, watcher, readers, kill_grace))
-        if reason is not None:
-            log.info("script_killed", pid=proc.pid, reason=reason, runtime=round(runtime, 3))
+        try:
+            await _shielded(_finish(proc, tree, exited, watcher, readers, kill_grace))
+        finally:
+            if reason is not None:
+                log.info("script_killed", pid=proc.pid, reason=reason, runtime=round(runtime, 3))
 
     stderr = err.result()
     exit_code = None if reason else proc.returncode

@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import psutil
 import pytest
 
@@ -203,6 +204,29 @@ async def test_cancellation_kills_the_tree(
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
+    assert leftovers(sleepers) == []
+    assert executor.pool.busy == 0
+
+
+async def test_an_anyio_cancel_scope_kills_the_tree(make_executor: MakeEx, make_workspace: MakeWs):
+    # The orchestrator cancels through anyio task groups, which re-deliver the cancellation at
+    # every await: the cleanup must still run to its end.
+    token = f"tok-{uuid.uuid4().hex}"
+    executor = make_executor()
+    sleepers: list[psutil.Process] = []
+
+    async def collect() -> None:
+        while True:
+            sleepers.extend(p for p in processes_with(token) if p not in sleepers)
+            await anyio.sleep(0.05)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(collect)
+        with anyio.move_on_after(1.0) as scope:
+            await executor.run(make_workspace(_forking_sleeper(token)), timeout=60)
+        tg.cancel_scope.cancel()
+    assert scope.cancelled_caught
+    assert len(sleepers) == 4
     assert leftovers(sleepers) == []
     assert executor.pool.busy == 0
 
