@@ -93,7 +93,7 @@ def _retry_after(error: openai.APIStatusError) -> float | None:
 
 
 def _estimate_tokens(value: Any) -> int:
-    # Some servers send no usage; a rough count (4 characters a token) keeps budgets honest.
+    """A rough count (4 characters a token): better for budgets than counting nothing."""
     text = value if isinstance(value, str) else json.dumps(value)
     return max(1, len(text) // 4) if text else 0
 
@@ -219,10 +219,13 @@ class Endpoint:
         return await self._run(call)
 
     def _usage(self, usage: Any, prompt: Any, answer: str) -> Usage:
-        if usage is not None:
-            input_tokens, output_tokens = usage.prompt_tokens, usage.completion_tokens
-        else:
-            input_tokens, output_tokens = _estimate_tokens(prompt), _estimate_tokens(answer)
+        # Some servers send no usage, or a usage with counts left out: estimate those.
+        input_tokens = getattr(usage, "prompt_tokens", None)
+        output_tokens = getattr(usage, "completion_tokens", None)
+        if input_tokens is None:
+            input_tokens = _estimate_tokens(prompt)
+        if output_tokens is None:
+            output_tokens = _estimate_tokens(answer)
         cost = call_cost(
             input_tokens, output_tokens, self.settings.price_input, self.settings.price_output
         )
@@ -264,6 +267,15 @@ class Endpoint:
             self.limiter.on_success()
             completion.latency = time.monotonic() - started
             completion.attempts = attempt + 1
+            log.debug(
+                "llm.call",
+                role=self.role,
+                model=self.model,
+                input_tokens=completion.usage.input_tokens,
+                output_tokens=completion.usage.output_tokens,
+                latency=round(completion.latency, 3),
+                attempts=completion.attempts,
+            )
             if self.accountant is not None:
                 self.accountant.add(
                     self.role, completion.usage, latency=completion.latency, attempts=attempt + 1
