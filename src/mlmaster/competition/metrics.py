@@ -64,7 +64,7 @@ class Metric:
 def align(
     answers: pd.DataFrame, submission: pd.DataFrame, spec: CompetitionSpec
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The target values of answers and submission, in the same row order (sorted by id).
+    """The target values of answers and submission, in the same row order (the answers').
 
     One target column gives 1-D arrays, several give 2-D arrays (rows x targets).
     """
@@ -77,14 +77,13 @@ def align(
         raise InvalidSubmissionError(
             f"submission has {len(submission)} rows, the answers have {len(answers)}"
         )
-    true_ids = answers[id_col].astype(str)
-    pred_ids = submission[id_col].astype(str)
-    if pred_ids.duplicated().any() or set(true_ids) != set(pred_ids):
+    # A hash join on the ids, as text: the submission's rows in the answers' order.
+    pred_ids = pd.Index(submission[id_col].astype(str))
+    positions = pred_ids.get_indexer(answers[id_col].astype(str)) if pred_ids.is_unique else None
+    if positions is None or (positions < 0).any():
         raise InvalidSubmissionError("submission ids do not match the answers' ids")
-    order_true = np.argsort(true_ids.to_numpy(), kind="stable")
-    order_pred = np.argsort(pred_ids.to_numpy(), kind="stable")
-    y_true = answers[targets].to_numpy()[order_true]
-    y_pred = submission[targets].to_numpy()[order_pred]
+    y_true = answers[targets].to_numpy()
+    y_pred = submission[targets].to_numpy()[positions]
     if len(targets) == 1:
         return y_true[:, 0], y_pred[:, 0]
     return y_true, y_pred

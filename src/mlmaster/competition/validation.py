@@ -137,10 +137,11 @@ def _check_ids(submission: pd.DataFrame, answers: pd.DataFrame, id_column: str) 
     repeated = ids[ids.duplicated()].unique().tolist()
     if repeated:
         raise _Invalid(f"{len(repeated)} id(s) appear more than once: {_listing(repeated)}")
-    expected = set(answers[id_column])
-    given = set(ids)
-    missing = sorted(expected - given)
-    extra = sorted(given - expected)
+    expected = answers[id_column]
+    found = pd.Index(ids).get_indexer(expected)  # one hash join; ids are unique by now
+    missing = expected[found < 0].tolist()  # in the answers' order
+    matched = int((found >= 0).sum())
+    extra = ids[~ids.isin(expected)].tolist() if matched < len(ids) else []  # file's order
     if missing or extra:
         parts = []
         if missing:
