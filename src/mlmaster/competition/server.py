@@ -3,6 +3,7 @@
 ``GET /health`` answers ``{"status": "running"}``. ``POST /validate`` takes a multipart field
 ``file`` and answers 200 with ``{"result": "Submission is valid.", "is_valid": true}`` or
 ``{"result": "Submission invalid! <reason>", "is_valid": false}``; it never reveals a score.
+An ``exp-id`` header (ML-Master's client) must name the served competition when present.
 Unlike MLE-bench's server, each upload goes to its own temporary file, so concurrent requests
 cannot overwrite each other's submission. Uploads over the size limit get 413, checked on the
 declared Content-Length and again while the body streams in.
@@ -52,6 +53,14 @@ def create_app(competition: Competition, upload_limit: int = DEFAULT_UPLOAD_LIMI
         return JSONResponse({"status": "running"})
 
     async def validate(request: Request) -> JSONResponse:
+        # ML-Master's own client names the competition in an ``exp-id`` header; MLE-bench's
+        # sends none. One server serves one competition, so a different name is a client error.
+        named = request.headers.get("exp-id")
+        if named and named != competition.spec.id:
+            return JSONResponse(
+                {"error": f"This server validates {competition.spec.id!r}, not {named!r}."},
+                status_code=400,
+            )
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > upload_limit:
             return _too_large(upload_limit)

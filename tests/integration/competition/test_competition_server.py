@@ -99,6 +99,30 @@ async def test_missing_file_field_is_400(auc: Competition) -> None:
     assert no_body.status_code == 400
 
 
+async def test_exp_id_header_must_name_the_served_competition(auc: Competition) -> None:
+    content = auc.paths.sample_submission.read_bytes()
+    async with running_server(auc) as url, httpx.AsyncClient() as client:
+        same = await client.post(
+            f"{url}/validate", files={"file": ("s.csv", content)}, headers={"exp-id": "auc"}
+        )
+        other = await client.post(
+            f"{url}/validate", files={"file": ("s.csv", content)}, headers={"exp-id": "rmse"}
+        )
+    assert same.json()["is_valid"] is True
+    assert other.status_code == 400 and "'rmse'" in other.json()["error"]
+
+
+async def test_server_fault_is_500_with_details(auc: Competition) -> None:
+    content = auc.paths.sample_submission.read_bytes()
+    auc.answers_path.unlink()  # the answers vanish before the first request reads them
+    async with running_server(auc) as url, httpx.AsyncClient() as client:
+        response = await client.post(f"{url}/validate", files={"file": ("s.csv", content)})
+    assert response.status_code == 500
+    body = response.json()
+    assert body["error"] == "An unexpected error occurred."
+    assert "answers.csv" in body["details"]
+
+
 async def test_upload_over_the_limit_is_413_by_header_and_while_streaming(
     auc: Competition,
 ) -> None:
