@@ -183,7 +183,7 @@ def load_competition(data_dir: Path, competition_id: str) -> Competition:
         public_dir=public,
         private_dir=private,
         description_file=public / "description.md",
-        sample_submission=public / "sample_submission.csv",
+        sample_submission=public / spec.sample_submission_file,
     )
     if not paths.sample_submission.is_file():
         raise UserError(f"{competition_id}: {paths.sample_submission} is missing")
@@ -279,6 +279,7 @@ def _spec_from_mlebench_config(root: Path, competition_id: str) -> CompetitionSp
         target_columns=columns[1:],
         task_type=_TASK_OF_METRIC.get(metric, "regression"),
         answers_file=answers.name,
+        sample_submission_file=sample.name,
     )
 
 

@@ -37,6 +37,7 @@ class CompetitionSpec(BaseModel):
     train_file: str | None = None  # e.g. "train.csv", relative to public/
     test_file: str | None = None  # e.g. "test.csv", relative to public/
     answers_file: str = "answers.csv"  # relative to private/
+    sample_submission_file: str = "sample_submission.csv"  # relative to public/
     labels: list[int | str] | None = None  # allowed label values where the metric wants labels
     metric_k: int | None = None  # K of MAP@K
     positive_label: int | str = 1  # the positive class of binary F1

@@ -65,7 +65,7 @@ def _mlebench_competition(data_dir: Path, grader: str) -> Path:
     answers = pd.DataFrame(authors, columns=["EAP", "HPL", "MWS"]).assign(id=ids)
     answers[["id", "EAP", "HPL", "MWS"]].to_csv(private / "test.csv", index=False)
     sample = pd.DataFrame({"id": ids, "EAP": 0.403, "HPL": 0.287, "MWS": 0.31})
-    sample.to_csv(public / "sample_submission.csv", index=False)
+    sample.to_csv(public / "sampleSubmission.csv", index=False)  # as five MLE-bench ones name it
     config = {
         "id": "spooky-like",
         "name": "Spooky Like",
@@ -73,7 +73,7 @@ def _mlebench_competition(data_dir: Path, grader: str) -> Path:
         "awards_medals": True,
         "dataset": {
             "answers": "spooky-like/prepared/private/test.csv",
-            "sample_submission": "spooky-like/prepared/public/sample_submission.csv",
+            "sample_submission": "spooky-like/prepared/public/sampleSubmission.csv",
         },
         "grader": {"name": grader, "grade_fn": "mlebench.competitions.x.grade:grade"},
         "preparer": "mlebench.competitions.x.prepare:prepare",
@@ -91,6 +91,7 @@ def test_mlebench_config_yaml_is_mapped(data_dir: Path) -> None:
     assert (spec.metric, spec.lower_is_better, spec.id_column) == ("log_loss", True, "id")
     assert spec.target_columns == ["EAP", "HPL", "MWS"]
     assert competition.answers_path == root / "prepared" / "private" / "test.csv"
+    assert competition.paths.sample_submission.name == "sampleSubmission.csv"
     gold = grade_submission(competition, competition.answers_path)
     assert gold.gold_medal and gold.is_lower_better
     sample = grade_submission(competition, competition.paths.sample_submission)
