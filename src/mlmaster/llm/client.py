@@ -119,6 +119,13 @@ class Endpoint:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._sleep = sleep
+        if settings.base_url is not None and not settings.base_url.startswith(
+            ("http://", "https://")
+        ):
+            raise UserError(
+                f"llm.{role}.base_url {settings.base_url!r} is not an http(s) URL; "
+                "give the server's OpenAI-compatible root, e.g. http://localhost:8000/v1"
+            )
         api_key = settings.api_key.get_secret_value() if settings.api_key else None
         if api_key is None and settings.base_url is None:
             raise UserError(

@@ -33,6 +33,7 @@ from mlmaster.logs import get_logger
 log = get_logger(__name__)
 
 TOOL_NAME = "submit_review"
+NO_TOOL_CALL = f"the reviewer answered without calling {TOOL_NAME}"
 
 
 class Verdict(BaseModel):
@@ -176,6 +177,10 @@ class LLMReviewer:
             else:
                 if verdict is not None or self._tools_required:
                     return verdict, exchange, problem
+                if problem == NO_TOOL_CALL:
+                    # The model answered in prose, not by the tool: it does not do tools here.
+                    log.info("llm.tools_ignored")
+                    self._use_tools = False
         return await self._ask_json(request, metric)
 
     async def _call(self, messages: list[dict[str, Any]], **tools: Any) -> Completion:
@@ -212,7 +217,7 @@ class LLMReviewer:
         )
         calls = [call for call in completion.tool_calls if call.name == TOOL_NAME]
         if not calls:
-            return None, exchange, "the reviewer answered without calling submit_review"
+            return None, exchange, NO_TOOL_CALL
         try:
             return parse_verdict(calls[0].arguments), exchange, None
         except ValueError as problem:

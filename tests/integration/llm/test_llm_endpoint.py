@@ -205,3 +205,10 @@ async def test_429_storm_shrinks_the_limit_to_one_then_it_grows_back(
     assert ep.limiter.limit == 1  # 8 -> 4 -> 2 -> 1
     await ep.chat(HELLO)
     assert ep.limiter.limit == 2  # grown by one after two successes in a row
+
+
+def test_a_base_url_without_scheme_is_a_clear_error() -> None:
+    from mlmaster.errors import UserError
+
+    with pytest.raises(UserError, match="not an http"):
+        Endpoint(EndpointSettings(provider="openai", base_url="localhost:8000/v1"), "feedback")

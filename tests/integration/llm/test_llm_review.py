@@ -89,9 +89,12 @@ async def test_auto_falls_back_to_json_when_tools_are_refused_and_remembers(
 async def test_auto_falls_back_when_the_model_ignores_the_tool(
     server: ScriptedServer, endpoint: EndpointFactory, review_request: RequestFactory
 ) -> None:
-    server.push(Reply(text="It ran fine."), json_reply(summary="Via JSON."))
-    review = await LLMReviewer(endpoint("feedback")).review(review_request())
+    server.push(Reply(text="It ran fine."), json_reply(summary="Via JSON."), json_reply())
+    reviewer = LLMReviewer(endpoint("feedback"))
+    review = await reviewer.review(review_request())
     assert review.summary == "Via JSON." and review.error is None
+    await reviewer.review(review_request())
+    assert ["tools" in r.body for r in server.requests] == [True, False, False]
 
 
 async def test_one_repair_of_malformed_json(
