@@ -129,6 +129,7 @@ def infer_spec(public_dir: Path, competition_id: str) -> CompetitionSpec:
         task_type=task,
         train_file=train_file,
         test_file=test_file,
+        sample_submission_file=sample.name,
         labels=labels,
         metric_k=metric_k,
         positive_label=_positive_label(labels),

@@ -189,7 +189,8 @@ def test_other_sample_submission_name(tmp_path: Path) -> None:
         sample_name="sampleSubmission.csv",
     )
     assert find_sample_submission(public).name == "sampleSubmission.csv"
-    assert infer_spec(public, "pizza").metric == "roc_auc"
+    spec = infer_spec(public, "pizza")
+    assert (spec.metric, spec.sample_submission_file) == ("roc_auc", "sampleSubmission.csv")
 
 
 def test_competition_json_wins(tmp_path: Path) -> None:
