@@ -21,6 +21,10 @@ MLMASTER_BIN=${MLMASTER_BIN:-mlmaster}
 # MLE-bench's validation server; ours has the same contract.
 export MLMASTER_GRADER__URL=${MLMASTER_GRADER__URL:-http://localhost:5000}
 export MLMASTER_PROFILE=${MLMASTER_PROFILE:-mlebench}
+# The container is the machine MLE-bench allots: use every CPU and GPU it has, not the
+# profile's fixed ids (0-35, GPU 0), which a smaller container lacks.
+export MLMASTER_EXECUTION__CPUS=${MLMASTER_EXECUTION__CPUS:-all}
+export MLMASTER_EXECUTION__GPUS=${MLMASTER_EXECUTION__GPUS:-auto}
 # Seconds kept between the search's deadline and TIME_LIMIT_SECS, for copying the outputs.
 MARGIN_SECS=${MARGIN_SECS:-60}
 
