@@ -6,6 +6,9 @@ RSS of the live members, sampled; CPU time is the sum of each member's last samp
 system time, so a process born and gone between two samples is missed (short-lived helpers
 cost little).
 
+Sampling runs in a worker thread (a tree of dozens of processes takes milliseconds to read,
+too long to do ten times a second per slot on the event loop), so the tree's methods take a lock.
+
 Killing: the script runs in a session of its own, so its process group reaches every
 descendant that did not make a session of its own; members seen outside the group are signalled
 one by one as well.
@@ -18,6 +21,7 @@ import contextlib
 import ctypes
 import os
 import signal
+import threading
 
 import psutil
 
@@ -34,6 +38,7 @@ class ProcessTree:
         self._seen: dict[int, psutil.Process] = {}
         self._cpu: dict[tuple[int, float], float] = {}
         self.peak_rss = 0
+        self._lock = threading.Lock()
         with contextlib.suppress(psutil.Error):
             self._remember(psutil.Process(root_pid))
 
@@ -42,6 +47,10 @@ class ProcessTree:
 
     def members(self) -> list[psutil.Process]:
         """Live members, the root's current descendants included."""
+        with self._lock:
+            return self._members()
+
+    def _members(self) -> list[psutil.Process]:
         root = self._seen.get(self.root_pid)
         if root is not None:
             with contextlib.suppress(psutil.Error):
@@ -57,20 +66,22 @@ class ProcessTree:
     def sample(self) -> int:
         """Record memory and CPU time of the live members; returns their summed RSS in bytes."""
         total = 0
-        for proc in self.members():
-            try:
-                with proc.oneshot():
-                    total += proc.memory_info().rss
-                    times = proc.cpu_times()
-                    self._cpu[(proc.pid, proc.create_time())] = times.user + times.system
-            except psutil.Error:
-                continue
-        self.peak_rss = max(self.peak_rss, total)
+        with self._lock:
+            for proc in self._members():
+                try:
+                    with proc.oneshot():
+                        total += proc.memory_info().rss
+                        times = proc.cpu_times()
+                        self._cpu[(proc.pid, proc.create_time())] = times.user + times.system
+                except psutil.Error:
+                    continue
+            self.peak_rss = max(self.peak_rss, total)
         return total
 
     @property
     def cpu_time(self) -> float:
-        return sum(self._cpu.values())
+        with self._lock:
+            return sum(self._cpu.values())
 
     def signal(self, sig: signal.Signals) -> None:
         """Send ``sig`` to the script's process group and to every live member."""
@@ -87,7 +98,8 @@ class ProcessTree:
         part's child status is stolen.
         """
         me = os.getpid()
-        candidates = set(self._seen)
+        with self._lock:
+            candidates = set(self._seen)
         # Orphans born and gone between two samples: still in the script's process group.
         with contextlib.suppress(psutil.Error):
             for child in psutil.Process(me).children():

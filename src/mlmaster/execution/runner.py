@@ -18,6 +18,8 @@ import shutil
 import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
 from pathlib import Path
 
 from mlmaster.execution.capture import HeadTail, drain
@@ -182,10 +184,17 @@ async def run_script(
     )
 
 
+@cache
+def _sampler() -> ThreadPoolExecutor:
+    """Threads of their own for sampling, so samplers never queue behind file I/O or block it."""
+    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="execution-sampler")
+
+
 async def _watch_memory(tree: ProcessTree, limit: int | None) -> None:
     """Sample the tree until its memory passes ``limit`` (forever when there is no limit)."""
+    loop = asyncio.get_running_loop()
     while True:
-        rss = tree.sample()
+        rss = await loop.run_in_executor(_sampler(), tree.sample)
         if limit is not None and rss > limit:
             log.warning("script_over_memory", rss=rss, limit=limit)
             return
