@@ -80,7 +80,11 @@ _COMPILED = [
 _MAP_K = re.compile(r"\bmap\s*@\s*(\d+)", re.IGNORECASE)
 _EVALUATION_HEADING = re.compile(r"^#+\s*.*\b(evaluation|metric|scoring)\b.*$", re.I | re.M)
 _ANY_HEADING = re.compile(r"^#+\s", re.M)
-_TITLE = re.compile(r"^#\s+(.+?)\s*#*\s*$", re.M)
+_HEADING = re.compile(r"^#{1,2}\s+(.+?)\s*#*\s*$", re.M)
+# Kaggle descriptions end with a citation: "Authors. (2017). Competition Name. Kaggle. https://..."
+_CITATION = re.compile(r"\(\d{4}\)\.\s+(.+?)\.\s+Kaggle\.")
+# Section headings MLE-bench's descriptions start with; never a competition's name.
+_GENERIC_HEADINGS = {"overview", "description", "data", "dataset description", "evaluation"}
 
 _REGRESSION_METRICS = {"rmse", "rmsle", "mse", "mae", "r2"}
 
@@ -325,8 +329,14 @@ def _read_description(public_dir: Path) -> str:
 
 
 def _title(description: str) -> str | None:
-    match = _TITLE.search(description)
-    return match.group(1).strip() if match else None
+    """The competition's name: from Kaggle's citation line, else the first specific heading."""
+    if citation := _CITATION.search(description):
+        return citation.group(1).strip()
+    for heading in _HEADING.finditer(description):
+        text = heading.group(1).strip()
+        if text.lower() not in _GENERIC_HEADINGS:
+            return text
+    return None
 
 
 def _read_spec(path: Path, competition_id: str) -> CompetitionSpec:

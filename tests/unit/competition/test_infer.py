@@ -65,6 +65,18 @@ def test_evaluation_section_wins_over_earlier_mentions() -> None:
     assert metric_from_description(text) == "log_loss"
 
 
+def test_name_from_a_kaggle_citation_over_generic_headings(tmp_path: Path) -> None:
+    text = (
+        "# Overview\n\n## Description\n\nGuess the price.\n\n## Evaluation\n\nWe use RMSE.\n\n"
+        "## Citation\n\nA. Person, B. Person. (2019). Price Guessing Cup. Kaggle. https://x.y\n"
+    )
+    public = make_public(tmp_path / "a", text, {"id": [1], "y": [0.0]})
+    assert infer_spec(public, "price").name == "Price Guessing Cup"
+    text = "# Overview\n\n## Price Guessing Cup\n\n## Evaluation\n\nWe use RMSE.\n"
+    public = make_public(tmp_path / "b", text, {"id": [1], "y": [0.0]})
+    assert infer_spec(public, "price").name == "Price Guessing Cup"
+
+
 def test_regression_with_rmsle(tmp_path: Path) -> None:
     public = make_public(
         tmp_path / "public",
