@@ -57,6 +57,11 @@ class Workspace:
         link = root / "input"
         if link.is_symlink() and Path(os.readlink(link)) != public:
             link.unlink()
+        if link.exists() and not link.is_symlink():
+            raise UserError(
+                f"{link} is a real folder, not a link to the public data; remove it so the "
+                "workspace can link the competition's data there"
+            )
         if not link.is_symlink():
             link.symlink_to(public, target_is_directory=True)
         return cls(root=root, public_dir=public)

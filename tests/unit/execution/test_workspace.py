@@ -29,3 +29,11 @@ def test_layout_and_link(tmp_path: Path):
 def test_missing_public_data_is_a_clear_error(tmp_path: Path):
     with pytest.raises(UserError, match="does not exist"):
         Workspace.create(tmp_path / "n", tmp_path / "nowhere")
+
+
+def test_a_real_input_folder_is_refused(tmp_path: Path):
+    public = tmp_path / "public"
+    public.mkdir()
+    (tmp_path / "n" / "input").mkdir(parents=True)
+    with pytest.raises(UserError, match="real folder"):
+        Workspace.create(tmp_path / "n", public)
