@@ -180,6 +180,11 @@ class Endpoint:
             if tool_choice is not None:
                 params["tool_choice"] = tool_choice
 
+        if self.settings.stream:
+            params["stream"] = True
+            params["stream_options"] = {"include_usage": True}
+            return await self._run(lambda: self._chat_streamed(params))
+
         async def call() -> Completion:
             response = await self.client.chat.completions.create(**params)
             if not response.choices:
@@ -205,9 +210,68 @@ class Endpoint:
 
         return await self._run(call)
 
+    async def _chat_streamed(self, params: dict[str, Any]) -> Completion:
+        """One streamed chat call, its deltas put back together."""
+        text, reasoning = [], []
+        calls: dict[int, ToolCallResult] = {}
+        finish_reason: str | None = None
+        usage: Any = None
+        stream = await self.client.chat.completions.create(**params)
+        async for chunk in stream:
+            usage = chunk.usage or usage
+            for choice in chunk.choices[:1]:
+                delta = choice.delta
+                text.append(delta.content or "")
+                extra = delta.model_extra or {}
+                piece = extra.get("reasoning_content") or extra.get("reasoning")
+                if isinstance(piece, str):
+                    reasoning.append(piece)
+                for call in delta.tool_calls or []:
+                    slot = calls.setdefault(call.index, ToolCallResult(name="", arguments=""))
+                    if call.function is not None:
+                        slot.name += call.function.name or ""
+                        slot.arguments += call.function.arguments or ""
+                finish_reason = choice.finish_reason or finish_reason
+        answer = "".join(text)
+        return Completion(
+            api_style="chat",
+            model=self.model,
+            request=params,
+            text=answer,
+            reasoning_field="".join(reasoning) or None,
+            tool_calls=[calls[index] for index in sorted(calls)],
+            finish_reason=finish_reason,
+            usage=self._usage(usage, params["messages"], answer),
+        )
+
+    async def _complete_streamed(self, params: dict[str, Any]) -> Completion:
+        """One streamed completions call, its pieces joined."""
+        text: list[str] = []
+        finish_reason: str | None = None
+        usage: Any = None
+        stream = await self.client.completions.create(**params)
+        async for chunk in stream:
+            usage = chunk.usage or usage
+            for choice in chunk.choices[:1]:
+                text.append(choice.text or "")
+                finish_reason = choice.finish_reason or finish_reason
+        answer = "".join(text)
+        return Completion(
+            api_style="completions",
+            model=self.model,
+            request=params,
+            text=answer,
+            finish_reason=finish_reason,
+            usage=self._usage(usage, params["prompt"], answer),
+        )
+
     async def complete(self, prompt: str) -> Completion:
         params = self._parameters(completions=True)
         params["prompt"] = prompt
+        if self.settings.stream:
+            params["stream"] = True
+            params["stream_options"] = {"include_usage": True}
+            return await self._run(lambda: self._complete_streamed(params))
 
         async def call() -> Completion:
             response = await self.client.completions.create(**params)
@@ -317,6 +381,7 @@ class Endpoint:
         except openai.APITimeoutError as error:
             raise _Retry(f"no answer within {self.settings.request_timeout:g}s") from error
         except openai.APIConnectionError as error:
+            # Also a stream cut halfway: the SDK reports it as a connection error.
             raise _Retry(f"connection failed: {error}") from error
         except openai.APIStatusError as error:
             if error.status_code >= 500 or error.status_code in (408, 409):

@@ -18,7 +18,7 @@ import json
 import socket
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Any
 
@@ -26,7 +26,7 @@ import uvicorn
 from pydantic import BaseModel
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 
@@ -52,6 +52,7 @@ class Reply(BaseModel):
     delay: float = 0.0  # seconds before answering (past the client's timeout: a timeout)
     malformed: bool = False  # answer 200 with a body that is not JSON
     omit_usage: bool = False
+    cut_stream: bool = False  # when streaming: drop the connection halfway through
 
 
 class ReceivedRequest(BaseModel):
@@ -62,6 +63,13 @@ class ReceivedRequest(BaseModel):
 
 
 Script = Callable[[ReceivedRequest], Reply | Awaitable[Reply]]
+
+
+STREAM_PIECE = 16  # characters per streamed delta: small, so that tests see many chunks
+
+
+def _pieces(text: str) -> list[str]:
+    return [text[i : i + STREAM_PIECE] for i in range(0, len(text), STREAM_PIECE)]
 
 
 def _words(value: Any) -> int:
@@ -255,8 +263,66 @@ class ScriptedServer:
             ]
             finish_reason = "tool_calls"
         body = self._envelope(received, reply, "chat.completion")
+        if received.body.get("stream"):
+            return self._stream(received, reply, body, self._chat_deltas(message, finish_reason))
         body["choices"] = [{"index": 0, "message": message, "finish_reason": finish_reason}]
         return JSONResponse(body)
+
+    @staticmethod
+    def _chat_deltas(message: dict[str, Any], finish_reason: str) -> list[dict[str, Any]]:
+        """The choices of each streamed chunk that together make ``message``."""
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": ""}]
+        for field in ("reasoning_content", "reasoning"):
+            deltas += [{field: piece} for piece in _pieces(message.get(field) or "")]
+        deltas += [{"content": piece} for piece in _pieces(message.get("content") or "")]
+        for call in message.get("tool_calls", []):
+            function = call["function"]
+            deltas.append(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": call["id"],
+                            "type": "function",
+                            "function": {"name": function["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
+            deltas += [
+                {"tool_calls": [{"index": 0, "function": {"arguments": piece}}]}
+                for piece in _pieces(function["arguments"])
+            ]
+        choices: list[dict[str, Any]] = [
+            {"index": 0, "delta": delta, "finish_reason": None} for delta in deltas
+        ]
+        choices.append({"index": 0, "delta": {}, "finish_reason": finish_reason})
+        return choices
+
+    def _stream(
+        self,
+        received: ReceivedRequest,
+        reply: Reply,
+        envelope: dict[str, Any],
+        choices: list[dict[str, Any]],
+    ) -> Response:
+        """Server-sent events, as the API streams: one chunk per choice, usage, then [DONE]."""
+        usage = envelope.pop("usage", None)
+        kind = envelope["object"]
+        envelope["object"] = "chat.completion.chunk" if kind == "chat.completion" else kind
+        want_usage = (received.body.get("stream_options") or {}).get("include_usage")
+
+        async def events() -> AsyncIterator[str]:
+            for number, choice in enumerate(choices):
+                if reply.cut_stream and number == len(choices) // 2:
+                    raise ConnectionResetError("scripted: stream cut")
+                yield f"data: {json.dumps({**envelope, 'choices': [choice]})}\n\n"
+                await asyncio.sleep(0)
+            if want_usage and usage is not None:
+                yield f"data: {json.dumps({**envelope, 'choices': [], 'usage': usage})}\n\n"
+            yield "data: [DONE]\n\n"
+
+        return StreamingResponse(events(), media_type="text/event-stream")
 
     async def _completions(self, request: Request) -> Response:
         received, reply = await self._receive(request)
@@ -264,6 +330,15 @@ class ScriptedServer:
         if fault is not None or reply is None:
             return fault or Response(status_code=500)
         body = self._envelope(received, reply, "text_completion")
+        if received.body.get("stream"):
+            choices: list[dict[str, Any]] = [
+                {"index": 0, "text": piece, "logprobs": None, "finish_reason": None}
+                for piece in _pieces(reply.text or "")
+            ]
+            choices.append(
+                {"index": 0, "text": "", "logprobs": None, "finish_reason": reply.finish_reason}
+            )
+            return self._stream(received, reply, body, choices)
         body["choices"] = [
             {
                 "index": 0,

@@ -103,6 +103,9 @@ class EndpointSettings(Group):
     function_calling: Literal["auto", "on", "off"] = Field(
         "auto", description="review by tool call (on), JSON (off), or try then fall back"
     )
+    stream: bool = Field(
+        False, description="stream answers: long reasoning then outlives idle-connection cuts"
+    )
     concurrency: int = Field(4, ge=1, description="most calls in flight for this role")
     request_timeout: Duration = Field(600.0, description="one request's time limit")
     retries: int = Field(5, ge=0, description="retries on 429, 5xx, timeouts, connection errors")

@@ -212,3 +212,43 @@ def test_a_base_url_without_scheme_is_a_clear_error() -> None:
 
     with pytest.raises(UserError, match="not an http"):
         Endpoint(EndpointSettings(provider="openai", base_url="localhost:8000/v1"), "feedback")
+
+
+async def test_streamed_chat_is_put_back_together(
+    server: ScriptedServer, endpoint: EndpointFactory
+) -> None:
+    text = "A plan that is long enough to arrive in several pieces.\n" * 3
+    server.push(
+        Reply(text=text, reasoning_content="thinking " * 10, prompt_tokens=9, completion_tokens=7)
+    )
+    accountant = Accountant()
+    completion = await endpoint(stream=True, accountant=accountant).chat(HELLO)
+    assert completion.text == text
+    assert completion.reasoning_field == "thinking " * 10
+    assert (completion.usage.input_tokens, completion.usage.output_tokens) == (9, 7)
+    assert completion.finish_reason == "stop"
+    assert server.requests[0].body["stream"] is True
+    assert accountant.totals().tokens == 16
+
+
+async def test_streamed_tool_call_and_completions(
+    server: ScriptedServer, endpoint: EndpointFactory
+) -> None:
+    from mlmaster.llm.scripted_server import ToolCall
+
+    arguments = '{"is_bug": false, "summary": "a summary long enough to be cut", "metric": 1}'
+    server.push(Reply(text=None, tool_call=ToolCall(name="submit_review", arguments=arguments)))
+    server.push(Reply(text="a completion in several streamed pieces, joined again"))
+    chat = await endpoint(stream=True).chat(HELLO, tools=[{"type": "function", "function": {}}])
+    assert [(c.name, c.arguments) for c in chat.tool_calls] == [("submit_review", arguments)]
+    completion = await endpoint(stream=True, api_style="completions").complete("go")
+    assert completion.text == "a completion in several streamed pieces, joined again"
+
+
+async def test_a_stream_cut_halfway_is_retried(
+    server: ScriptedServer, endpoint: EndpointFactory
+) -> None:
+    server.push(Reply(text="x" * 200, cut_stream=True), Reply(text="whole"))
+    completion = await endpoint(stream=True).chat(HELLO)
+    assert completion.text == "whole"
+    assert completion.attempts == 2
