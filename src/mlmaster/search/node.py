@@ -1,0 +1,108 @@
+"""One node of the search tree: a solution script, what running it showed, and its search stats.
+
+Nodes are attached to the tree only when their step commits, so every node in the tree is
+``done`` except the virtual root; a step still in flight lives as an ``Expansion`` (see
+``tree.py``) and is what ``pending``/``running`` describe in counts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from mlmaster.execution.result import ExecutionResult
+from mlmaster.memory.insight import Operator
+
+NodeStatus = Literal["pending", "running", "done"]
+NodeOperator = Literal["root", "draft", "improve", "debug"]
+
+__all__ = ["ExecutionSummary", "Node", "NodeOperator", "NodeStatus", "Operator", "Outcome"]
+
+OUTPUT_TAIL_CHARS = 2000
+
+
+class ExecutionSummary(BaseModel):
+    """What the tree keeps of one script run: enough for memory and reports, never whole logs."""
+
+    exit_code: int | None = None
+    timed_out: bool = False
+    runtime: float = 0.0
+    output_tail: str = ""
+    exception_type: str | None = None
+    exception_message: str | None = None
+
+    @classmethod
+    def from_result(
+        cls, result: ExecutionResult, tail_chars: int = OUTPUT_TAIL_CHARS
+    ) -> ExecutionSummary:
+        exception = result.exception
+        return cls(
+            exit_code=result.exit_code,
+            timed_out=result.timed_out,
+            runtime=result.runtime,
+            output_tail=result.output_tail(tail_chars),
+            exception_type=exception.type if exception else None,
+            exception_message=exception.message if exception else None,
+        )
+
+
+class Outcome(BaseModel):
+    """Everything a finished step tells the tree; ``SearchTree.commit`` turns it into a node."""
+
+    plan: str = ""
+    code: str = ""
+    execution: ExecutionSummary | None = None
+    metric: float | None = None
+    valid_submission: bool = False
+    buggy: bool = False
+    bug_reason: str | None = None
+    review_summary: str | None = None
+    tokens: int = 0
+    cost: float = 0.0
+    worker_id: str | None = None
+
+
+class Node(BaseModel):
+    id: str
+    parent_id: str | None = None
+    children: list[str] = Field(default_factory=list)
+    operator: NodeOperator
+    status: NodeStatus = "done"
+    step: int = 0  # commit order (root: 0); the tree replays commits in this order on rebuild
+
+    plan: str = ""
+    code: str = ""
+    execution: ExecutionSummary | None = None
+    metric: float | None = None
+    valid_submission: bool = False
+    buggy: bool = False
+    bug_reason: str | None = None
+    review_summary: str | None = None
+
+    # search statistics, recomputed by replay when the tree is rebuilt
+    visits: int = 0
+    value_sum: float = 0.0
+    reward: float = 0.0  # this node's own reward, fixed at its commit
+    depth: int = 0
+    debug_depth: int = 0  # consecutive debug steps ending here (0 unless its parent needs debug)
+    stagnation: int = 0  # improves in a row along this chain that did not beat its local best
+    local_best: float | None = None  # best metric of this improvement chain so far
+    terminal: bool = False
+    terminal_reason: str | None = None
+
+    created_at: float = 0.0
+    finished_at: float = 0.0
+    worker_id: str | None = None
+    tokens: int = 0
+    cost: float = 0.0
+
+    @property
+    def working(self) -> bool:
+        """Ran, printed a metric and wrote a valid submission: worth improving."""
+        return not self.buggy and self.metric is not None and self.valid_submission
+
+    @property
+    def needs_debug(self) -> bool:
+        """Buggy, silent about its metric, or its submission failed validation."""
+        return self.operator != "root" and not self.working
