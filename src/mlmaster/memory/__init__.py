@@ -1,1 +1,13 @@
-"""memory part."""
+"""memory part: insights per finished node and the context a new node's prompt gets."""
+
+from mlmaster.memory.insight import ContextEntry, Insight, MemoryContext, Operator
+from mlmaster.memory.store import MemoryStore, insight_from_node
+
+__all__ = [
+    "ContextEntry",
+    "Insight",
+    "MemoryContext",
+    "MemoryStore",
+    "Operator",
+    "insight_from_node",
+]

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 Operator = Literal["draft", "improve", "debug"]
+EntryRole = Literal["sibling", "parent", "ancestor", "best", "error"]
 
 
 class Insight(BaseModel):
@@ -26,7 +27,7 @@ class Insight(BaseModel):
 class ContextEntry(BaseModel):
     """One piece of a node's context, labelled with why it is there."""
 
-    role: Literal["sibling", "parent", "ancestor", "best", "error"]
+    role: EntryRole
     insight: Insight
     code: str | None = None  # included for the parent of an improve or debug
 
