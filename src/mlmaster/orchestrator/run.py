@@ -1,0 +1,305 @@
+"""The orchestrator: wire the parts, run the workers under the budget, select and write out.
+
+::
+
+    async with open_run(settings, ...) as state:   # run dir, journal, server, pools
+        outcome = await search(state)               # N workers until budget or signal
+    # best/, --output, report.html and a one-line summary are written on the way out
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+from mlmaster.competition.layout import Competition
+from mlmaster.competition.server import running_server, validate_via_server
+from mlmaster.execution.runner import Executor
+from mlmaster.journal import Journal, RunDir, read_events
+from mlmaster.llm.client import LLMError
+from mlmaster.llm.pool import build_accountant, build_coder, build_reviewer
+from mlmaster.llm.preview import data_preview
+from mlmaster.logs import bind_ids, configure_logging, get_logger
+from mlmaster.memory import MemoryStore
+from mlmaster.orchestrator.budget import Budget
+from mlmaster.orchestrator.progress import RunStatus, show_progress
+from mlmaster.orchestrator.resume import ResumePoint, rebuild
+from mlmaster.orchestrator.state import RunState
+from mlmaster.orchestrator.step import _NoTime, run_step
+from mlmaster.search import SearchTree
+from mlmaster.settings import Settings
+
+log = get_logger(__name__)
+
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+
+
+@dataclass
+class RunOutcome:
+    run_dir: Path
+    best_id: str | None
+    best_metric: float | None
+    nodes: int
+    stop_reason: str
+    exit_code: int
+    output: Path | None
+
+    def summary(self) -> str:
+        if self.best_id is None:
+            found = "no valid solution found"
+        else:
+            found = f"best {self.best_metric:.6g} (node {self.best_id})"
+        where = f"; submission at {self.output}" if self.output else ""
+        return (
+            f"{found} after {self.nodes} nodes; stopped: {self.stop_reason}; "
+            f"run directory {self.run_dir}{where}"
+        )
+
+
+@contextlib.asynccontextmanager
+async def open_run(
+    settings: Settings,
+    competition: Competition,
+    *,
+    resume: Path | None = None,
+    log_console: str = "auto",
+    log_level: str | None = None,
+) -> AsyncIterator[RunState]:
+    """Create (or reopen) the run directory and every shared part; close them all on exit."""
+    point: ResumePoint | None = None
+    if resume is not None:
+        run_dir = RunDir.existing(resume)
+        point = rebuild(read_events(run_dir.journal), settings, competition)
+    else:
+        run_dir = RunDir.create(settings.run.runs_dir, competition.spec.id, settings.run.run_id)
+        run_dir.write_settings(settings.model_dump(mode="json"))
+    configure_logging(
+        log_level or settings.log.level,
+        log_console,  # type: ignore[arg-type]
+        json_file=run_dir.log,
+    )
+    bind_ids(run_id=run_dir.id)
+
+    journal = Journal(run_dir.journal)
+    tree = (
+        point.tree
+        if point
+        else SearchTree(
+            settings.search,
+            lower_is_better=competition.spec.lower_is_better,
+            seed=settings.run.seed,
+        )
+    )
+    memory = point.memory if point else MemoryStore(settings.memory)
+    budget = Budget(
+        settings.budget,
+        spent_before=point.elapsed if point else 0.0,
+        steps_before=point.steps if point else 0,
+    )
+    accountant = build_accountant(settings)
+    if point:
+        journal.start_at(point.last_seq)
+        accountant.restore(point.tokens_in, point.tokens_out, point.cost)
+    executor = Executor(settings.execution)
+    preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
+
+    async with contextlib.AsyncExitStack() as stack:
+        url = settings.grader.url
+        if url is None:
+            url = await stack.enter_async_context(
+                running_server(competition, upload_limit=settings.grader.upload_limit)
+            )
+
+        async def validate(path: Path):  # type: ignore[no-untyped-def]
+            return await validate_via_server(url, path)
+
+        state = RunState(
+            settings=settings,
+            competition=competition,
+            run_dir=run_dir,
+            journal=journal,
+            tree=tree,
+            memory=memory,
+            coder=build_coder(settings, accountant),
+            reviewer=build_reviewer(settings, accountant),
+            executor=executor,
+            budget=budget,
+            accountant=accountant,
+            validate=validate,
+            description=competition.description(),
+            data_preview=preview,
+        )
+        if point:
+            state.best_id = point.best_id
+            state.execution_results.update(point.execution_results)
+        await journal.append(
+            "run_resumed" if point else "run_started",
+            competition=competition.spec.id,
+            data_dir=str(competition.paths.root.parent),
+            public_dir=str(competition.paths.public_dir),
+            lower_is_better=competition.spec.lower_is_better,
+            settings=settings.model_dump(mode="json"),
+            started=time.time(),
+        )
+        try:
+            yield state
+        finally:
+            journal.close()
+
+
+async def search(
+    state: RunState, *, output: Path | None = None, handle_signals: bool = True
+) -> RunOutcome:
+    """Run the workers until the budget ends, the search is exhausted, or a signal arrives."""
+    settings = state.settings
+    n_workers = settings.search.workers or 2 * state.executor.pool.size
+    received: list[int] = []
+    log.info("run_started", workers=n_workers, slots=state.executor.pool.size)
+
+    async with anyio.create_task_group() as outer:
+        outer.start_soon(show_progress, lambda: status(state))
+        if handle_signals:
+            outer.start_soon(_watch_signals, outer.cancel_scope, received)
+        # At the deadline the scope is cancelled: running scripts are killed, steps abandoned.
+        with anyio.move_on_after(state.budget.working_time_left) as deadline:
+            async with anyio.create_task_group() as workers:
+                for index in range(n_workers):
+                    workers.start_soon(worker, state, f"w{index}")
+        if deadline.cancelled_caught:
+            state.stop_reason = state.stop_reason or "time limit reached"
+        outer.cancel_scope.cancel()
+
+    if received:
+        state.stop_reason = f"signal {signal.Signals(received[0]).name}"
+    return await finish(state, output=output, signum=received[0] if received else None)
+
+
+async def worker(state: RunState, worker_id: str) -> None:
+    """Repeat steps until no step may start. A failing step is logged and abandoned."""
+    bind_ids(worker=worker_id)
+    while not state.fatal:
+        reason = state.budget.stop_reason() or state.accountant.exhausted()
+        if reason:
+            state.stop_reason = state.stop_reason or reason
+            return
+        with state.tree_section():
+            expansion = state.tree.select(state.budget.fraction_used, worker_id)
+        if expansion is None:
+            if state.tree.in_flight() == 0:
+                state.stop_reason = state.stop_reason or "search space exhausted"
+                return
+            with anyio.move_on_after(1.0):
+                await state.committed.wait()
+            continue
+        state.budget.start_step()
+        try:
+            await run_step(state, expansion, worker_id)
+        except _NoTime:
+            state.tree.abandon(expansion)
+            return
+        except LLMError as error:
+            state.tree.abandon(expansion)
+            if not error.retryable:
+                # A bad key, model or parameter fails every call alike: end the run, say why.
+                state.stop_reason = state.stop_reason or f"LLM endpoint refused: {error}"
+                state.fatal = True
+                return
+            state.failures += 1
+            log.warning("llm_call_failed", error=str(error))
+            with anyio.move_on_after(5.0):
+                await state.committed.wait()
+            continue
+        except BaseException as error:
+            if not expansion.settled:
+                state.tree.abandon(expansion)
+            if isinstance(error, Exception):
+                state.failures += 1
+                log.exception("step_failed", error=f"{type(error).__name__}: {error}")
+                state.signal_commit()
+                continue
+            raise
+
+
+async def _watch_signals(scope: anyio.CancelScope, received: list[int]) -> None:
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async for signum in signals:
+            if received and signum == signal.SIGINT:
+                os._exit(130)  # second Ctrl-C: the user wants out now
+            if not received:
+                received.append(signum)
+                log.warning("stopping", signal=signal.Signals(signum).name)
+                scope.cancel()
+
+
+def status(state: RunState) -> RunStatus:
+    counts = state.tree.counts()
+    best = state.best_node()
+    totals = state.accountant.totals()
+    return RunStatus(
+        competition=state.competition.spec.id,
+        elapsed=state.budget.elapsed,
+        remaining=state.budget.remaining,
+        nodes_done=counts.done,
+        nodes_valid=counts.valid,
+        nodes_buggy=counts.buggy,
+        in_flight=counts.in_flight,
+        best_metric=best.metric if best else None,
+        lower_is_better=state.competition.spec.lower_is_better,
+        busy_slots=state.executor.pool.busy,
+        total_slots=state.executor.pool.size,
+        tokens=totals.tokens,
+        cost=totals.cost,
+    )
+
+
+async def finish(state: RunState, *, output: Path | None, signum: int | None) -> RunOutcome:
+    """Final selection and outputs, shielded so a late signal cannot leave them half done."""
+    with anyio.CancelScope(shield=True):
+        best = state.best_node()
+        copied = None
+        if best is not None:
+            await anyio.to_thread.run_sync(state.write_best, best)
+            if output is not None and state.copy_best_to(output):
+                copied = output
+        nodes = state.tree.counts().done
+        reason = state.stop_reason or "finished"
+        await state.journal.append(
+            "run_ended",
+            reason=reason,
+            best=best.id if best else None,
+            best_metric=best.metric if best else None,
+            elapsed=state.budget.elapsed,
+            totals=state.accountant.totals().model_dump(mode="json"),
+        )
+        await anyio.to_thread.run_sync(_write_report, state)
+    if signum is not None:
+        code = EXIT_SIGNAL.get(signum, 1)
+    else:
+        code = 0 if best is not None else 1
+    return RunOutcome(
+        run_dir=state.run_dir.path,
+        best_id=best.id if best else None,
+        best_metric=best.metric if best else None,
+        nodes=nodes,
+        stop_reason=reason,
+        exit_code=code,
+        output=copied,
+    )
+
+
+def _write_report(state: RunState) -> None:
+    try:
+        from mlmaster.report import write_report
+    except ImportError:
+        return
+    try:
+        write_report(state.run_dir.path)
+    except Exception as error:  # a report must never cost the run its outputs
+        log.warning("report_failed", error=f"{type(error).__name__}: {error}")

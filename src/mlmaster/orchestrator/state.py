@@ -1,0 +1,93 @@
+"""Everything one run shares, wired once by the orchestrator and handed to every worker."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+
+from mlmaster.competition.layout import Competition
+from mlmaster.competition.validation import ValidationOutcome
+from mlmaster.execution.result import ExecutionResult
+from mlmaster.execution.runner import Executor
+from mlmaster.journal import Journal, RunDir
+from mlmaster.llm.accounting import Accountant
+from mlmaster.llm.requests import Coder, Reviewer
+from mlmaster.memory import MemoryStore, insight_from_node
+from mlmaster.memory.insight import Insight
+from mlmaster.orchestrator.budget import Budget
+from mlmaster.search import SearchTree
+from mlmaster.search.node import Node
+from mlmaster.settings import Settings
+
+
+@dataclass
+class RunState:
+    settings: Settings
+    competition: Competition
+    run_dir: RunDir
+    journal: Journal
+    tree: SearchTree
+    memory: MemoryStore
+    coder: Coder
+    reviewer: Reviewer
+    executor: Executor
+    budget: Budget
+    accountant: Accountant
+    validate: Callable[[Path], Awaitable[ValidationOutcome]]
+    description: str
+    data_preview: str
+    execution_results: dict[str, ExecutionResult] = field(default_factory=dict)
+    committed: anyio.Event = field(default_factory=anyio.Event)
+    best_id: str | None = None
+    stop_reason: str | None = None
+    failures: int = 0
+    fatal: bool = False  # a failure no retry can fix (e.g. the endpoint refuses our key)
+
+    @contextlib.contextmanager
+    def tree_section(self) -> Iterator[None]:
+        """A critical section on the tree. Synchronous on purpose: no await can sit inside,
+        so on one event loop the section runs whole, and the tree stays consistent."""
+        yield
+
+    def insight_from_node(self, node: Node) -> Insight:
+        return insight_from_node(node)
+
+    def note_if_best(self, node: Node) -> bool:
+        """Track the best valid node; True when ``node`` is the new best."""
+        if node.buggy or node.metric is None or not node.valid_submission:
+            return False
+        best = self.tree.nodes.get(self.best_id) if self.best_id else None
+        if best is None or best.metric is None or self._better(node.metric, best.metric):
+            self.best_id = node.id
+            return True
+        return False
+
+    def _better(self, a: float, b: float) -> bool:
+        return a < b if self.competition.spec.lower_is_better else a > b
+
+    def best_node(self) -> Node | None:
+        return self.tree.nodes.get(self.best_id) if self.best_id else None
+
+    def write_best(self, node: Node) -> None:
+        submission = self.run_dir.node(node.id) / "workspace" / "submission" / "submission.csv"
+        self.run_dir.write_best(
+            node.model_dump(mode="json"), node.code, submission if submission.is_file() else None
+        )
+
+    def copy_best_to(self, output: Path) -> bool:
+        source = self.run_dir.best / "submission.csv"
+        if not source.is_file():
+            return False
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, output)
+        return True
+
+    def signal_commit(self) -> None:
+        """Wake workers waiting for the tree to change (anyio events fire once: renew it)."""
+        self.committed.set()
+        self.committed = anyio.Event()

@@ -1,0 +1,246 @@
+"""One step of one worker: select, context, generate, execute, review, commit.
+
+The tree is touched only at the two ends (select and commit), in short synchronous sections;
+everything between is awaited outside any lock, so many workers' LLM calls and scripts overlap.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+
+from mlmaster.competition.server import ValidationServerError
+from mlmaster.execution.result import ExecutionResult
+from mlmaster.execution.workspace import Workspace
+from mlmaster.llm.extract import parse_metric_line
+from mlmaster.llm.replay import record_exchange
+from mlmaster.llm.requests import (
+    CodeAnswer,
+    CodeRequest,
+    Exchange,
+    Hardware,
+    ParentSolution,
+    Review,
+    ReviewRequest,
+)
+from mlmaster.logs import bind_ids, get_logger
+from mlmaster.orchestrator.state import RunState
+from mlmaster.search import Expansion, Outcome
+from mlmaster.search.node import ExecutionSummary
+
+log = get_logger(__name__)
+
+
+@dataclass
+class StepResult:
+    node_id: str
+    metric: float | None
+    buggy: bool
+    new_best: bool
+
+
+async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> StepResult:
+    """Carry one reserved expansion to its commit. The caller abandons it if this raises."""
+    node_id = expansion.child_id
+    bind_ids(node=node_id)
+    node_dir = state.run_dir.node(node_id)
+    node_dir.mkdir(parents=True, exist_ok=True)
+    timeout = state.budget.exec_timeout()
+    if timeout is None:
+        raise _NoTime()
+
+    request = build_code_request(state, expansion, timeout)
+    answer = await state.coder.generate(request)
+    _record(state, node_dir, answer.exchange)
+    (node_dir / "plan.md").write_text(answer.plan or "")
+
+    if answer.code is None:
+        outcome = _no_code_outcome(answer)
+    else:
+        outcome = await _execute_and_review(state, expansion, request, answer)
+
+    outcome.worker_id = worker_id
+    with state.tree_section():
+        node = state.tree.commit(expansion, outcome)
+        new_best = state.note_if_best(node)
+    state.memory.add(state.insight_from_node(node))
+    await state.journal.append("node_committed", node=node.model_dump(mode="json"))
+    if new_best:
+        await anyio.to_thread.run_sync(state.write_best, node)
+    state.signal_commit()
+    log.info(
+        "node_committed",
+        operator=node.operator,
+        metric=node.metric,
+        buggy=node.buggy,
+        new_best=new_best,
+    )
+    return StepResult(node_id, node.metric, node.buggy, new_best)
+
+
+class _NoTime(Exception):
+    """Too little time is left for this step; the caller abandons it quietly."""
+
+
+def build_code_request(state: RunState, expansion: Expansion, timeout: float) -> CodeRequest:
+    parent = state.tree.nodes.get(expansion.parent_id) if expansion.parent_id else None
+    parent_view = None
+    if parent is not None and not state.tree.is_root(parent.id):
+        parent_view = ParentSolution(
+            node_id=parent.id,
+            plan=parent.plan,
+            code=parent.code,
+            metric=parent.metric,
+            buggy=parent.buggy,
+            bug_reason=parent.bug_reason,
+            review_summary=parent.review_summary or "",
+            execution=state.execution_results.get(parent.id),
+        )
+    memory = state.memory.context(state.tree, expansion.parent_id, expansion.operator)
+    slot = state.executor.pool.slots[0]
+    return CodeRequest(
+        operator=expansion.operator,
+        node_id=expansion.child_id,
+        competition=state.competition.spec,
+        description=state.description,
+        public_dir=state.competition.paths.public_dir,
+        data_preview=state.data_preview,
+        parent=parent_view,
+        memory=memory,
+        time_left=state.budget.remaining,
+        exec_timeout=timeout,
+        hardware=Hardware(
+            cpus=len(slot.cpus),
+            gpus=list(slot.gpus),
+            memory_limit=state.settings.execution.memory_limit,
+        ),
+        seed=state.settings.run.seed,
+    )
+
+
+async def _execute_and_review(
+    state: RunState,
+    expansion: Expansion,
+    request: CodeRequest,
+    answer: CodeAnswer,
+) -> Outcome:
+    assert answer.code is not None
+    run_node_dir = state.run_dir.node(expansion.child_id)
+    workspace = await anyio.to_thread.run_sync(
+        Workspace.create, run_node_dir / "workspace", state.competition.paths.public_dir
+    )
+    workspace.write_script(answer.code)
+    (run_node_dir / "solution.py").write_text(answer.code)
+    timeout = state.budget.exec_timeout() or request.exec_timeout
+    result = await state.executor.run(workspace, timeout=min(timeout, request.exec_timeout))
+    state.execution_results[expansion.child_id] = result
+    (run_node_dir / "stdout.txt").write_text(result.stdout.text)
+    (run_node_dir / "stderr.txt").write_text(result.stderr.text)
+    (run_node_dir / "execution.json").write_text(result.model_dump_json(indent=2))
+
+    metric = parse_metric_line(result.stdout.text)
+    valid: bool | None = None
+    message = ""
+    if result.submission_path is not None:
+        try:
+            verdict = await state.validate(result.submission_path)
+            valid, message = verdict.is_valid, verdict.message
+        except ValidationServerError as error:
+            # The grader being down is not the node's fault: record it, do not call it buggy.
+            log.warning("validation_unavailable", error=str(error))
+            message = f"validation server unavailable: {error}"
+
+    review: Review = await state.reviewer.review(
+        ReviewRequest(
+            node_id=expansion.child_id,
+            competition=state.competition.spec,
+            description=state.description,
+            plan=answer.plan,
+            code=answer.code,
+            execution=result,
+            metric_from_output=metric,
+            submission_valid=valid,
+            submission_message=message,
+        )
+    )
+    _record(state, run_node_dir, review.exchange)
+    (run_node_dir / "review.json").write_text(
+        json.dumps(review.model_dump(mode="json", exclude={"exchange"}), indent=2)
+    )
+    return _outcome(answer, result, metric, valid, message, review)
+
+
+def _outcome(
+    answer: CodeAnswer,
+    result: ExecutionResult,
+    metric: float | None,
+    valid: bool | None,
+    message: str,
+    review: Review,
+) -> Outcome:
+    """Decide the node's facts. The metric line wins over the reviewer's reading of it."""
+    metric = metric if metric is not None else review.metric
+    reasons: list[str] = []
+    if result.killed_reason:
+        reasons.append(f"script killed ({result.killed_reason})")
+    elif result.exit_code != 0:
+        failure = f"exit code {result.exit_code}"
+        if result.exception:
+            failure += f": {result.exception.type}: {result.exception.message}"
+        reasons.append(failure)
+    if result.submission_path is None:
+        reasons.append("no submission.csv written")
+    elif valid is False:
+        reasons.append(f"invalid submission: {message}")
+    if metric is None:
+        reasons.append("no validation metric printed")
+    if review.buggy and review.bug_reason:
+        reasons.append(review.bug_reason)
+    buggy = bool(reasons) or review.buggy
+    return Outcome(
+        plan=answer.plan,
+        code=answer.code or "",
+        execution=ExecutionSummary.from_result(result),
+        metric=None if buggy else metric,
+        valid_submission=valid is True,
+        buggy=buggy,
+        bug_reason="; ".join(reasons) or (review.bug_reason if buggy else None),
+        review_summary=review.summary,
+        tokens=_tokens(answer.exchange) + _tokens(review.exchange),
+        cost=_cost(answer.exchange) + _cost(review.exchange),
+    )
+
+
+def _no_code_outcome(answer: CodeAnswer) -> Outcome:
+    return Outcome(
+        plan=answer.plan,
+        code="",
+        execution=None,
+        metric=None,
+        valid_submission=False,
+        buggy=True,
+        bug_reason="the answer held no Python script",
+        review_summary="no code block in the answer",
+        tokens=_tokens(answer.exchange),
+        cost=_cost(answer.exchange),
+    )
+
+
+def _record(state: RunState, node_dir: Path, exchange: Exchange | None) -> None:
+    """Keep the exchange with its node; count the calls no endpoint counted already."""
+    if exchange is None:
+        return
+    record_exchange(node_dir, exchange)
+    if exchange.api_style in ("offline", "replay"):
+        state.accountant.add_exchange(exchange)
+
+
+def _tokens(exchange: Exchange | None) -> int:
+    return 0 if exchange is None else exchange.usage.input_tokens + exchange.usage.output_tokens
+
+
+def _cost(exchange: Exchange | None) -> float:
+    return 0.0 if exchange is None else exchange.usage.cost
