@@ -9,8 +9,8 @@ import typer
 from mlmaster import __version__
 from mlmaster.cli.grade_cmd import grade_command
 from mlmaster.cli.report_cmd import report_command
-from mlmaster.cli.serve_cmd import serve_command
 from mlmaster.cli.run_cmd import run_command
+from mlmaster.cli.serve_cmd import serve_command
 from mlmaster.cli.settings_cmd import settings_command
 from mlmaster.errors import UserError
 from mlmaster.logs import configure_logging
