@@ -7,6 +7,7 @@ gets only the public folder, as inside MLE-bench's container).
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -51,10 +52,12 @@ async def test_start_script_leaves_submission_code_and_logs(
         done = await anyio.run_process(["bash", str(START_SH)], env=env, cwd=tmp_path, check=False)
     output = done.stdout.decode(errors="replace") + done.stderr.decode(errors="replace")
     assert done.returncode == 0, output[-4000:]
-    _check_outputs(competition, folders, output)
+    _check_outputs(competition, folders, output, url)
 
 
-def _check_outputs(competition: Competition, folders: dict[str, str], output: str) -> None:
+def _check_outputs(
+    competition: Competition, folders: dict[str, str], output: str, grader_url: str
+) -> None:
     submission = Path(folders["SUBMISSION_DIR"]) / "submission.csv"
     assert submission.is_file(), output[-4000:]
     report = grade_submission(competition, submission)
@@ -71,6 +74,9 @@ def _check_outputs(competition: Competition, folders: dict[str, str], output: st
     assert len(run_dirs) == 1, sorted(p.name for p in logs.iterdir())
     assert (run_dirs[0] / "journal.jsonl").is_file()
     assert (run_dirs[0] / "log.jsonl").is_file()
+    # Submissions were checked by the server start.sh was pointed at, not an embedded one.
+    settings = json.loads((run_dirs[0] / "settings.json").read_text())
+    assert settings["grader"]["url"] == grader_url
     # The run itself lived in the agent folder, not in the working directory.
     runs = Path(folders["AGENT_DIR"]) / "runs" / competition.spec.id
     assert (runs / run_dirs[0].name).is_dir()
