@@ -86,8 +86,8 @@ def _committed_nodes(events: list[dict[str, Any]], run_dir: Path) -> dict[str, N
         if event.get("type") != "node_committed" or not isinstance(record, dict):
             continue
         node_id = record.get("id")
-        if node_id is None:
-            continue
+        if node_id is None or record.get("operator") == "root":
+            continue  # the tree's virtual root is drawn by the layout, not listed
         order = nodes[str(node_id)].order if str(node_id) in nodes else len(nodes)
         nodes[str(node_id)] = _node_view(record, run_dir, order, _as_float(event.get("time")))
     return nodes
@@ -99,7 +99,8 @@ def _node_view(record: dict[str, Any], run_dir: Path, order: int, when: float | 
     execution = record.get("execution") if isinstance(record.get("execution"), dict) else {}
     assert isinstance(execution, dict)
     metric = _as_float(record.get("metric"))
-    buggy = bool(record.get("buggy")) or metric is None
+    # "Valid" as the search means it: ran, printed a metric, and its submission passed checks.
+    buggy = bool(record.get("buggy")) or metric is None or record.get("valid_submission") is False
     status: NodeStatus = "buggy" if buggy else "valid"
     if str(record.get("status", "")).lower() == "abandoned":
         status = "abandoned"
@@ -118,6 +119,7 @@ def _node_view(record: dict[str, Any], run_dir: Path, order: int, when: float | 
         bug_reason=record.get("bug_reason"),
         review_summary=record.get("review_summary"),
         exit_code=execution.get("exit_code"),
+        exception=_exception(execution),
         runtime=_as_float(execution.get("runtime")),
         worker_id=record.get("worker_id"),
         tokens=int(record.get("tokens") or 0),
@@ -155,6 +157,15 @@ def _uncommitted_nodes(
         )
         for index, folder in enumerate(folders)
     ]
+
+
+def _exception(execution: dict[str, Any]) -> str | None:
+    if execution.get("timed_out"):
+        return "timed out"
+    kind, message = execution.get("exception_type"), execution.get("exception_message")
+    if not kind:
+        return None
+    return f"{kind}: {message}" if message else str(kind)
 
 
 def _output_tail(execution: dict[str, Any], folder: Path) -> str:

@@ -26,6 +26,7 @@ class NodeView(BaseModel):
     bug_reason: str | None = None
     review_summary: str | None = None
     exit_code: int | None = None
+    exception: str | None = None  # "KeyError: 'x'", or "timed out"
     runtime: float | None = None
     worker_id: str | None = None
     tokens: int = 0

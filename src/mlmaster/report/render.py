@@ -108,26 +108,8 @@ def _page_data(report: RunReport) -> dict[str, Any]:
 
 
 def _node_data(node: NodeView) -> dict[str, Any]:
-    return node.model_dump(
-        mode="json",
-        include={
-            "id",
-            "parent_id",
-            "operator",
-            "status",
-            "metric",
-            "plan",
-            "code",
-            "output_tail",
-            "bug_reason",
-            "review_summary",
-            "exit_code",
-            "runtime",
-            "worker_id",
-            "tokens",
-            "cost",
-        },
-    )
+    # Drawing-only fields stay out of the page's data.
+    return node.model_dump(mode="json", exclude={"finished_at", "order"})
 
 
 def _direction(lower_is_better: bool | None) -> str:

@@ -190,3 +190,24 @@ def test_not_a_run_directory_says_what_to_pass(tmp_path: Path) -> None:
 def test_start_time_comes_from_run_started(run) -> None:
     run.start()
     assert load_run(run.path).started_at == run.start_time
+
+
+def test_a_journalled_root_is_not_a_node_and_drafts_hang_from_it(run) -> None:
+    run.start()
+    run.journal.append_sync("node_committed", node={"id": "root", "operator": "root"})
+    run.node("a", parent="root", metric=0.5)
+    report = load_run(run.path)
+    assert [(n.id, n.parent_id) for n in report.nodes] == [("a", "root")]
+
+
+def test_an_invalid_submission_is_not_valid_even_with_a_metric(run) -> None:
+    run.start()
+    run.node("a", metric=0.5, buggy=False, valid_submission=False)
+    assert load_run(run.path).nodes[0].status == "buggy"
+
+
+def test_exception_and_timeout_are_summarised(run) -> None:
+    run.start()
+    run.node("a", execution={"exception_type": "KeyError", "exception_message": "'y'"})
+    run.node("b", execution={"timed_out": True, "exit_code": None})
+    assert [n.exception for n in load_run(run.path).nodes] == ["KeyError: 'y'", "timed out"]
