@@ -19,6 +19,7 @@ from mlmaster.offline.profile import DataProfile
 from mlmaster.offline.recipe import (
     FAMILY_NAMES,
     Family,
+    FeatureSteps,
     ModelSpec,
     Recipe,
     families_named_in,
@@ -29,6 +30,8 @@ LARGE_TABLE = 50_000  # rows above which scripts use 3 folds and slow models sub
 SLOW_MODEL_ROWS: dict[Family, int] = {"knn": 20_000, "random_forest": 50_000, "extra_trees": 50_000}
 MAX_ENSEMBLE = 3
 MIN_ROWS_WHEN_LIGHTER = 2_000
+# scikit-learn scorers that follow the competition metric when a logistic penalty is tuned.
+LINEAR_CV_SCORING = {"log_loss": "neg_log_loss", "roc_auc": "roc_auc", "f1": "f1"}
 
 
 class Choice(BaseModel):
@@ -113,8 +116,13 @@ def base_recipe(family: Family, profile: DataProfile, seed: int) -> Recipe:
     params: dict[str, float | int | str | None] = {}
     if family in ("random_forest", "extra_trees") and profile.n_train > LARGE_TABLE:
         params["n_estimators"] = 150
+    features = FeatureSteps()
+    if profile.columns.text and family not in ("linear", "knn"):
+        # Dense models see text through SVD, the slow part: a smaller vocabulary and basis.
+        features = FeatureSteps(text_max_features=20_000, svd_components=64)
     return Recipe(
         models=[ModelSpec(family=family, params=params)],
+        features=features,
         folds=3 if profile.n_train > LARGE_TABLE else 5,
         max_train_rows=SLOW_MODEL_ROWS.get(family) if profile.n_train > LARGE_TABLE else None,
         seed=seed,
@@ -145,6 +153,11 @@ def choose_draft(
 # ---------------------------------------------------------------- improves
 
 
+def same_design(a: Recipe, b: Recipe) -> bool:
+    """Equal but for the change log: a change that would not change anything."""
+    return a.model_dump(exclude={"changes"}) == b.model_dump(exclude={"changes"})
+
+
 def with_change(recipe: Recipe, tag: str, **update: object) -> Recipe:
     return recipe.model_copy(update={**update, "changes": [*recipe.changes, tag]}, deep=True)
 
@@ -164,10 +177,12 @@ def more_capacity(recipe: Recipe, profile: DataProfile) -> Recipe:
         p["n_estimators"] = min(int(p.get("n_estimators") or 300) * 2, 1000)
         p["min_samples_leaf"] = 2
     elif first.family == "linear":
-        key = "alpha" if profile.task in ("regression", "ordinal") else "C"
-        # Ridge: more shrinkage helps wide one-hot designs; logistic: less regularisation.
-        factor = 3.0 if key == "alpha" else 0.3
-        p[key] = round(float(p.get(key) or 1.0) * factor, 4)
+        # The right penalty depends on the data: let an inner cross-validation choose it.
+        if profile.task in ("regression", "ordinal"):
+            p["alpha"] = "cv"
+        else:
+            p["C"] = "cv"
+            p["scoring"] = LINEAR_CV_SCORING.get(profile.metric, "accuracy")
     elif first.family == "knn":
         p["n_neighbors"] = int(p.get("n_neighbors") or 15) + 10
     models = [first.model_copy(update={"params": p}), *recipe.models[1:]]
@@ -295,13 +310,26 @@ def choose_improve(
     else:
         note = ""
     tried = tried_changes(memory)
-    options = [c for c in (f(recipe, profile, memory) for f in IMPROVEMENTS) if c is not None]
+    options = [
+        c
+        for c in (f(recipe, profile, memory) for f in IMPROVEMENTS)
+        if c is not None and not same_design(c.recipe, recipe)
+    ]
     fresh = [c for c in options if c.tag not in tried or c.tag == "capacity"]
     proven = proven_changes(memory)
     # What worked elsewhere in this run goes first; the rest keep their order.
     fresh.sort(key=lambda c: c.tag not in proven)
     # Concurrent improves of one parent cannot see each other yet: a seeded pick among the top
     # two keeps them from all making the same change.
+    if not fresh:  # nothing left to change: a seeded variant still explores something new
+        varied = recipe.model_copy(
+            update={"seed": recipe.seed + 1, "changes": [*recipe.changes, "reseed"]}
+        )
+        return Choice(
+            recipe=varied,
+            tag="reseed",
+            why=note + "every known change is applied; a new seed varies the fit.",
+        )
     pick = fresh[0] if len(fresh) < 2 or rng.random() < 0.7 else fresh[1]
     return pick.model_copy(update={"why": note + pick.why})
 

@@ -8,6 +8,7 @@ labels), and what each feature column holds (numbers, categories, free text, dat
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -29,6 +30,12 @@ TEXT_MIN_MEAN_LENGTH = 30  # characters; shorter strings are categories
 TEXT_MIN_UNIQUE_SHARE = 0.3
 DATE_MIN_PARSED_SHARE = 0.9
 HIGH_CARDINALITY = 50  # levels above which a column is worth target-encoding
+# Integer columns are codes, not quantities, when their name says so (a count of square feet
+# has many levels too, but its order means something).
+ID_LIKE_TOKENS = {
+    "id", "code", "key", "student", "lecturer", "teacher", "user", "customer", "client",
+    "item", "product", "store", "shop", "zip", "postcode", "flight", "tail", "tailnum",
+}  # fmt: skip
 
 
 class ColumnKinds(BaseModel):
@@ -122,7 +129,11 @@ def classify_columns(train: pd.DataFrame, test: pd.DataFrame, skip: set[str]) ->
             continue  # constant: nothing to learn
         kind = classify_column(column)
         getattr(kinds, kind).append(name)
-        integer_codes = kind == "numeric" and pd.api.types.is_integer_dtype(column)
+        integer_codes = (
+            kind == "numeric"
+            and pd.api.types.is_integer_dtype(column)
+            and bool(ID_LIKE_TOKENS & set(re.split(r"[^a-z0-9]+", name.lower())))
+        )
         if (integer_codes or kind == "categorical") and column.nunique() > HIGH_CARDINALITY:
             kinds.high_cardinality.append(name)
     return kinds

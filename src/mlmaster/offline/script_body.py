@@ -34,7 +34,7 @@ from sklearn.ensemble import (
 )
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV, Ridge, RidgeCV
 from sklearn.metrics import (
     accuracy_score,
     cohen_kappa_score,
@@ -53,7 +53,8 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler,
 
 INPUT = Path("input")
 SUBMISSION = Path("submission") / "submission.csv"
-N_JOBS = max(1, int(os.environ.get("OMP_NUM_THREADS") or os.cpu_count() or 1))
+# The slot's CPUs: OMP_NUM_THREADS when the executor sets it, else the CPUs we may run on.
+N_JOBS = max(1, int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)) or 1))
 PROBA_EPS = 1e-6
 METRIC_PREFIX = "VALIDATION_METRIC:"
 
@@ -257,8 +258,16 @@ def make_model(family, params, classifier, seed):
             return lgb.LGBMClassifier(**base) if classifier else lgb.LGBMRegressor(**base)
         family, p = "hist_gb", {}
     if family == "linear":
+        # "cv": the penalty is chosen by an inner cross-validation on the training fold.
+        if classifier and p.get("C") == "cv":
+            scoring = p.get("scoring") or "accuracy"
+            return LogisticRegressionCV(
+                Cs=np.logspace(-2, 2, 5), cv=3, scoring=scoring, max_iter=3000
+            )
         if classifier:
             return LogisticRegression(C=p.get("C", 1.0), max_iter=3000)
+        if p.get("alpha") == "cv":
+            return RidgeCV(alphas=np.logspace(-2, 3, 11))
         return Ridge(alpha=p.get("alpha", 1.0))
     if family in ("random_forest", "extra_trees"):
         base = {
