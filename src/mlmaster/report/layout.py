@@ -7,11 +7,11 @@ limit. A node whose parent is unknown hangs from the root.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mlmaster.report.model import NodeView
 
-ROOT = ""  # the tree's root: drawn, but not a node of the run
+ROOT = "\0root"  # the tree's root: drawn, not a node of the run (no node id holds a NUL)
 COLUMN = 26  # pixels between leaf columns
 ROW = 56  # pixels between depths
 MARGIN = 24
@@ -30,9 +30,13 @@ class TreeLayout:
     placed: list[Placed]  # the root first, then nodes in journal order
     width: float
     height: float
+    _index: dict[str, Placed] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_index", {p.id: p for p in self.placed})
 
     def position(self, node_id: str) -> Placed:
-        return next(p for p in self.placed if p.id == node_id)
+        return self._index[node_id]
 
 
 def layout_tree(nodes: list[NodeView]) -> TreeLayout:

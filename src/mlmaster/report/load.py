@@ -9,6 +9,7 @@ folder (``plan.md``, ``solution.py``, ``stdout.txt``...).
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -86,7 +87,7 @@ def _committed_nodes(events: list[dict[str, Any]], run_dir: Path) -> dict[str, N
         if event.get("type") != "node_committed" or not isinstance(record, dict):
             continue
         node_id = record.get("id")
-        if node_id is None or record.get("operator") == "root":
+        if node_id in (None, "") or record.get("operator") == "root":
             continue  # the tree's virtual root is drawn by the layout, not listed
         order = nodes[str(node_id)].order if str(node_id) in nodes else len(nodes)
         nodes[str(node_id)] = _node_view(record, run_dir, order, _as_float(event.get("time")))
@@ -95,7 +96,7 @@ def _committed_nodes(events: list[dict[str, Any]], run_dir: Path) -> dict[str, N
 
 def _node_view(record: dict[str, Any], run_dir: Path, order: int, when: float | None) -> NodeView:
     node_id = str(record["id"])
-    folder = run_dir / "nodes" / node_id
+    folder = _node_folder(run_dir, node_id)
     execution = record.get("execution") if isinstance(record.get("execution"), dict) else {}
     assert isinstance(execution, dict)
     metric = _as_float(record.get("metric"))
@@ -113,17 +114,17 @@ def _node_view(record: dict[str, Any], run_dir: Path, order: int, when: float | 
         operator=str(record.get("operator") or "draft"),
         status=status,
         metric=None if buggy else metric,
-        plan=_clip(record.get("plan") or _read(folder / "plan.md"), MAX_PLAN),
-        code=_clip(record.get("code") or _read(folder / "solution.py"), MAX_CODE),
+        plan=_clip(_text(record.get("plan")) or _file(folder, "plan.md"), MAX_PLAN),
+        code=_clip(_text(record.get("code")) or _file(folder, "solution.py"), MAX_CODE),
         output_tail=_output_tail(execution, folder),
-        bug_reason=record.get("bug_reason"),
-        review_summary=record.get("review_summary"),
-        exit_code=execution.get("exit_code"),
+        bug_reason=_text(record.get("bug_reason")),
+        review_summary=_text(record.get("review_summary")),
+        exit_code=_as_int(execution.get("exit_code")),
         exception=_exception(execution),
         runtime=_as_float(execution.get("runtime")),
-        worker_id=record.get("worker_id"),
-        tokens=int(record.get("tokens") or 0),
-        cost=float(record.get("cost") or 0.0),
+        worker_id=_text(record.get("worker_id")),
+        tokens=int(_as_float(record.get("tokens")) or 0),
+        cost=_as_float(record.get("cost")) or 0.0,
         finished_at=_timestamp(record.get("finished_at")) or when,
         order=order,
     )
@@ -150,8 +151,8 @@ def _uncommitted_nodes(
             parent_id=None,
             operator="unknown",
             status=status,
-            plan=_clip(_read(folder / "plan.md"), MAX_PLAN),
-            code=_clip(_read(folder / "solution.py"), MAX_CODE),
+            plan=_clip(_file(folder, "plan.md"), MAX_PLAN),
+            code=_clip(_file(folder, "solution.py"), MAX_CODE),
             output_tail=_output_tail({}, folder),
             order=first_order + index,
         )
@@ -159,19 +160,29 @@ def _uncommitted_nodes(
     ]
 
 
+def _node_folder(run_dir: Path, node_id: str) -> Path | None:
+    """The node's folder; an id that is not a plain name (a damaged record) has none."""
+    if node_id in ("", ".", "..") or "\0" in node_id or Path(node_id).name != node_id:
+        return None
+    return run_dir / "nodes" / node_id
+
+
 def _exception(execution: dict[str, Any]) -> str | None:
     if execution.get("timed_out"):
         return "timed out"
-    kind, message = execution.get("exception_type"), execution.get("exception_message")
+    kind, message = (
+        _text(execution.get("exception_type")),
+        _text(execution.get("exception_message")),
+    )
     if not kind:
         return None
     return f"{kind}: {message}" if message else str(kind)
 
 
-def _output_tail(execution: dict[str, Any], folder: Path) -> str:
-    tail = execution.get("output_tail")
+def _output_tail(execution: dict[str, Any], folder: Path | None) -> str:
+    tail = _text(execution.get("output_tail"))
     if not tail:
-        stdout, stderr = _read(folder / "stdout.txt"), _read(folder / "stderr.txt")
+        stdout, stderr = _file(folder, "stdout.txt"), _file(folder, "stderr.txt")
         tail = stdout + ("\n" + stderr if stderr else "")
     return str(tail)[-MAX_OUTPUT:]
 
@@ -257,11 +268,11 @@ def _roles(ended: dict[str, Any] | None, run_dir: Path) -> tuple[list[RoleUsage]
 def _role_usage(name: str, data: dict[str, Any]) -> RoleUsage:
     return RoleUsage(
         role=name,
-        calls=int(data.get("calls") or 0),
-        input_tokens=int(data.get("input_tokens") or 0),
-        output_tokens=int(data.get("output_tokens") or 0),
-        cost=float(data.get("cost") or 0.0),
-        latency=float(data.get("latency") or 0.0),
+        calls=int(_as_float(data.get("calls")) or 0),
+        input_tokens=int(_as_float(data.get("input_tokens")) or 0),
+        output_tokens=int(_as_float(data.get("output_tokens")) or 0),
+        cost=_as_float(data.get("cost")) or 0.0,
+        latency=_as_float(data.get("latency")) or 0.0,
     )
 
 
@@ -285,11 +296,15 @@ def _sum_exchanges(exchanges: list[dict[str, Any]]) -> list[RoleUsage]:
         usage = exchange.get("usage") if isinstance(exchange.get("usage"), dict) else {}
         assert isinstance(usage, dict)
         role.calls += 1
-        role.input_tokens += int(usage.get("input_tokens") or 0)
-        role.output_tokens += int(usage.get("output_tokens") or 0)
-        role.cost += float(usage.get("cost") or 0.0)
-        role.latency += float(exchange.get("latency") or 0.0)
+        role.input_tokens += int(_as_float(usage.get("input_tokens")) or 0)
+        role.output_tokens += int(_as_float(usage.get("output_tokens")) or 0)
+        role.cost += _as_float(usage.get("cost")) or 0.0
+        role.latency += _as_float(exchange.get("latency")) or 0.0
     return list(by_role.values())
+
+
+def _file(folder: Path | None, name: str) -> str:
+    return "" if folder is None else _read(folder / name)
 
 
 def _read(path: Path) -> str:
@@ -313,7 +328,7 @@ def _as_float(value: Any) -> float | None:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if number == number else None  # NaN counts as missing
+    return number if math.isfinite(number) else None  # NaN and infinities count as missing
 
 
 def _timestamp(value: Any) -> float | None:
@@ -324,3 +339,15 @@ def _timestamp(value: Any) -> float | None:
         except ValueError:
             return None
     return _as_float(value)
+
+
+def _as_int(value: Any) -> int | None:
+    number = _as_float(value)
+    return None if number is None else int(number)
+
+
+def _text(value: Any) -> str | None:
+    """A string field of a record, or ``None``; other JSON values are shown as JSON."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value)

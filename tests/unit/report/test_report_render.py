@@ -7,7 +7,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mlmaster.report import load_run, render_report, write_report
@@ -227,3 +227,30 @@ def test_render_report_takes_a_loaded_run(run) -> None:
     run.start()
     run.node("a", metric=0.5)
     assert 'data-node="a"' in render_report(load_run(run.path))
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | MARKUP_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(MARKUP_TEXT, inner, max_size=3),
+    max_leaves=6,
+)
+NODE_KEYS = st.sampled_from(
+    ["id", "parent_id", "parent", "operator", "status", "plan", "code", "metric", "buggy",
+     "valid_submission", "bug_reason", "review_summary", "execution", "finished_at", "tokens",
+     "cost", "worker_id"]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(records=st.lists(st.dictionaries(NODE_KEYS, JSON_VALUES), max_size=4))
+def test_any_node_records_render(tmp_path_factory, records) -> None:
+    """Damaged or unexpected records (odd types, NaN, cycles, odd ids) still give a page."""
+    path = tmp_path_factory.mktemp("run")
+    (path / "journal.jsonl").write_text(
+        "".join(json.dumps({"type": "node_committed", "node": r}) + "\n" for r in records)
+    )
+    page = Page(write_report(path).read_text())
+    assert len(page.scripts) == 2
+    page.data()  # the embedded data is valid JSON
