@@ -68,7 +68,21 @@ def render_report(report: RunReport) -> str:
         data_json=embed_json(_page_data(report)),
         duration=format_duration,
         direction=_direction(report.lower_is_better),
+        counts=node_counts(report),
     )
+
+
+def node_counts(report: RunReport) -> str:
+    """E.g. "12 committed: 9 valid, 3 buggy; 2 in flight"."""
+    text = (
+        f"{len(report.committed)} committed: "
+        f"{report.count('valid')} valid, {report.count('buggy')} buggy"
+    )
+    if in_flight := report.count("in_flight"):
+        text += f"; {in_flight} in flight"
+    if abandoned := report.count("abandoned"):
+        text += f"; {abandoned} abandoned"
+    return text
 
 
 def node_fills(report: RunReport) -> dict[str, str]:

@@ -146,8 +146,7 @@ def test_header_facts(run) -> None:
     assert "ended: time limit reached" in html
     assert "0.25" in html
     assert "higher is better" in html
-    assert "2 committed" in html
-    assert "1 valid, 1 buggy" in html
+    assert "2 committed: 1 valid, 1 buggy<" in html
     assert "1:02:05" in html
     assert "2,000 tokens" in html
     assert "$0.1250" in html
@@ -254,3 +253,10 @@ def test_any_node_records_render(tmp_path_factory, records) -> None:
     page = Page(write_report(path).read_text())
     assert len(page.scripts) == 2
     page.data()  # the embedded data is valid JSON
+
+
+def test_counts_name_steps_that_never_committed(run) -> None:
+    run.start()
+    run.node("a", metric=0.5)
+    run.folder("b", plan_md="thinking")
+    assert "1 committed: 1 valid, 0 buggy; 1 in flight<" in write_report(run.path).read_text()
