@@ -12,7 +12,7 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # answers up. xgboost-cpu is XGBoost without the multi-GB CUDA libraries.
 SCRIPTS_PACKAGES := numpy pandas scipy scikit-learn lightgbm xgboost-cpu
 
-.PHONY: install test lint format demo bench clean
+.PHONY: install test lint format envdoc demo bench clean
 
 install: $(STAMP) $(SCRIPTS_STAMP) $(SYSTEM_STAMP)
 
@@ -43,13 +43,25 @@ lint: install
 	$(BIN)/ruff check src tests
 	$(BIN)/ruff format --check src tests
 	$(BIN)/mypy
+	$(BIN)/hadolint docker/Dockerfile docker/Dockerfile.mlebench
+	$(BIN)/shellcheck docker/start.sh
+	$(BIN)/python -m mlmaster.settings.envdoc --check README.md
+
+# Regenerate the README's table of MLMASTER_* variables from the settings model.
+envdoc: install
+	$(BIN)/python -m mlmaster.settings.envdoc README.md
 
 format: install
 	$(BIN)/ruff check --fix src tests
 	$(BIN)/ruff format src tests
 
+# A short offline search on a bundled competition, then MLE-bench-style grading of its result.
+DEMO_COMPETITION ?= breast-cancer
 demo: install
-	@echo "make demo arrives with the run command"; exit 1
+	$(BIN)/mlmaster suite build --dest data --only $(DEMO_COMPETITION)
+	$(BIN)/mlmaster run $(DEMO_COMPETITION) --profile ci --data-dir data --time-limit 2m \
+		--output runs/demo-submission.csv
+	$(BIN)/mlmaster grade $(DEMO_COMPETITION) runs/demo-submission.csv --data-dir data
 
 bench: install
 	@echo "make bench arrives with the benchmark"; exit 1

@@ -35,7 +35,9 @@ def test_offline_run_ends_with_a_valid_graded_submission(
         "--output",
         str(output),
         "--time-limit",
-        "60s",
+        "3m",
+        "--max-steps",
+        "3",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "best" in done.stderr.splitlines()[-1]

@@ -61,6 +61,7 @@ def run_command(
         "run": {
             "competition": competition,
             "data_dir": data_dir,
+            "public_dir": public_dir,
             "runs_dir": runs_dir,
             "output": output,
             "seed": seed,
@@ -75,7 +76,7 @@ def run_command(
     if settings.run.competition is None:
         fail("no competition given: mlmaster run <competition> (or MLMASTER_RUN__COMPETITION)")
     try:
-        chosen = _competition(settings, public_dir)
+        chosen = _competition(settings, settings.run.public_dir)
         outcome = anyio.run(_run, settings, chosen, resume)
     except UserError as error:
         fail(str(error))

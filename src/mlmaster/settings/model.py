@@ -27,6 +27,11 @@ class RunSettings(Group):
     data_dir: Path = Field(
         Path("data"), description="where prepared competitions live (<data_dir>/<id>/prepared)"
     )
+    public_dir: Path | None = Field(
+        None,
+        description="a bare public folder to solve instead of <data_dir>/<id> (MLE-bench's "
+        "/home/data); the metric then comes from its description",
+    )
     runs_dir: Path = Field(Path("runs"), description="where run directories are created")
     run_id: str | None = Field(None, description="run directory name; a timestamp when unset")
     output: Path | None = Field(None, description="also copy the best submission here")
