@@ -30,9 +30,14 @@ $(SCRIPTS_STAMP): Makefile
 # Optional system tools: bubblewrap (the scripts' sandbox) and chromium (the report's
 # browser test). Installed when we are root and apt works; their tests skip otherwise.
 $(SYSTEM_STAMP): | $(STAMP)
-	-@if ! command -v bwrap >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	-@missing=""; \
+	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing$$missing (apt)"; \
 		apt-get update -qq >/dev/null 2>&1; \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null 2>&1 || echo "bubblewrap not installed: scripts run without a sandbox"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null 2>&1 \
+			|| echo "could not install$$missing: the tests that need them will skip"; \
 	fi
 	touch $@
 
