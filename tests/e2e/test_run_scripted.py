@@ -1,0 +1,142 @@
+"""Runs driven by the scripted OpenAI-compatible server: the tree takes the expected shapes,
+and a run whose scripts never end still stops on time."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from mlmaster.competition.layout import load_competition
+from mlmaster.journal import read_events
+from mlmaster.llm.scripted_server import ReceivedRequest, Reply, ScriptedServer
+from mlmaster.orchestrator.run import open_run, search
+from mlmaster.settings import load_settings
+
+WRITE_SAMPLE = (
+    "import os, shutil\n"
+    "os.makedirs('submission', exist_ok=True)\n"
+    "shutil.copyfile('input/sample_submission.csv', 'submission/submission.csv')\n"
+)
+
+
+def answer(plan: str, code: str) -> Reply:
+    return Reply(text=f"{plan}\n\n```python\n{code}```\n")
+
+
+def settings_for(server: ScriptedServer, tmp_path: Path, **budget: Any) -> Any:
+    return load_settings(
+        "ci",
+        overrides={
+            "run": {"runs_dir": str(tmp_path / "runs")},
+            "budget": budget,
+            "search": {"num_drafts": 2, "num_improves": 2, "workers": 2},
+            "execution": {"slots": 1},
+            "llm": {
+                "coder": {
+                    "provider": "openai",
+                    "base_url": server.base_url,
+                    "model": "scripted",
+                    "api_key": "test-key",
+                    "retries": 1,
+                }
+            },
+        },
+        environ={},
+    )
+
+
+def kind_of(received: ReceivedRequest) -> str:
+    text = json.dumps(received.body)
+    if "Previous (buggy) implementation" in text:
+        return "debug"
+    if "Previous solution" in text:
+        return "improve"
+    return "draft"
+
+
+async def test_buggy_drafts_get_debugged_then_improved(suite_dir: Path, tmp_path: Path) -> None:
+    scores = itertools.count(start=1)
+
+    def script(received: ReceivedRequest) -> Reply:
+        kind = kind_of(received)
+        if kind == "draft":
+            return answer(
+                "A draft that reads a column that is not there.", "raise KeyError('no')\n"
+            )
+        if kind == "debug":
+            return answer(
+                "Fixed: write the sample.", WRITE_SAMPLE + "print('VALIDATION_METRIC: 0.5')\n"
+            )
+        score = 0.5 + next(scores) / 100
+        return answer("Improve.", WRITE_SAMPLE + f"print('VALIDATION_METRIC: {score}')\n")
+
+    async with ScriptedServer(script) as server:
+        settings = settings_for(server, tmp_path, max_steps=8, time_limit="3m")
+        competition = load_competition(suite_dir, "digits")
+        async with open_run(settings, competition) as state:
+            outcome = await search(state, handle_signals=False)
+            tree = state.tree
+
+    nodes = {n.id: n for n in tree.nodes.values() if n.operator != "root"}
+    assert len(nodes) == 8
+    drafts = [n for n in nodes.values() if n.operator == "draft"]
+    debugs = [n for n in nodes.values() if n.operator == "debug"]
+    improves = [n for n in nodes.values() if n.operator == "improve"]
+    assert len(drafts) == 2 and all(n.buggy for n in drafts)
+    assert all("KeyError" in (n.bug_reason or "") for n in drafts)
+    assert debugs and all(nodes[n.parent_id].buggy for n in debugs)  # type: ignore[index]
+    assert all(n.working for n in debugs)
+    assert improves and all(nodes[n.parent_id].working for n in improves)  # type: ignore[index]
+    assert all(n.working for n in improves)
+    # No buggy node is improved, no working node is debugged.
+    for node in nodes.values():
+        for child in node.children:
+            expected = "debug" if node.buggy else "improve"
+            assert nodes[child].operator == expected
+    best = max((n for n in nodes.values() if n.working), key=lambda n: n.metric or 0)
+    assert outcome.best_id == best.id and best.operator == "improve"
+    assert outcome.exit_code == 0
+    events = read_events(outcome.run_dir / "journal.jsonl")
+    assert sum(e["type"] == "node_committed" for e in events) == 8
+    # Every LLM exchange is kept with its node.
+    for node_id in nodes:
+        lines = (outcome.run_dir / "nodes" / node_id / "exchanges.jsonl").read_text().splitlines()
+        assert lines and json.loads(lines[0])["role"] == "coder"
+
+
+async def test_scripts_that_never_end_do_not_hold_the_run_past_its_budget(
+    suite_dir: Path, tmp_path: Path
+) -> None:
+    forever = (
+        WRITE_SAMPLE
+        + "import time, subprocess, sys\n"
+        + (
+            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+            "time.sleep(600)\n"
+        )
+    )
+
+    async with ScriptedServer(lambda _: answer("Sleep.", forever)) as server:
+        settings = settings_for(server, tmp_path, time_limit="25s", final_reserve="3s")
+        competition = load_competition(suite_dir, "digits")
+        started = time.monotonic()
+        async with open_run(settings, competition) as state:
+            outcome = await search(state, handle_signals=False)
+        elapsed = time.monotonic() - started
+
+    assert elapsed < 25 + 10, elapsed
+    assert outcome.exit_code == 1  # no valid solution: the run says so
+    assert outcome.best_id is None
+    events = read_events(outcome.run_dir / "journal.jsonl")
+    assert events[-1]["type"] == "run_ended"
+    leftovers = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "time.sleep(600)" in " ".join(p.cmdline())
+    ]
+    assert leftovers == []
