@@ -80,6 +80,12 @@ def run_command(
         outcome = anyio.run(_run, settings, chosen, resume)
     except UserError as error:
         fail(str(error))
+    except BaseExceptionGroup as group:
+        # A user error raised inside a task group (e.g. the embedded server's) arrives wrapped.
+        matched, rest = group.split(UserError)
+        if matched is None or rest is not None:
+            raise
+        fail(*(str(e) for e in _leaves(matched)))
     print(f"mlmaster: {outcome.summary()}", file=sys.stderr)
     raise typer.Exit(outcome.exit_code)
 
@@ -111,6 +117,13 @@ def _competition(settings: Settings, public_dir: Path | None) -> Competition:
         sample_submission=find_sample_submission(public),
     )
     return Competition(spec=spec, paths=paths)
+
+
+def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for error in group.exceptions:
+        out.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return out
 
 
 def _saved_settings(run_dir: Path) -> dict[str, Any]:

@@ -72,12 +72,21 @@ async def open_run(
     log_console: str = "auto",
     log_level: str | None = None,
 ) -> AsyncIterator[RunState]:
-    """Create (or reopen) the run directory and every shared part; close them all on exit."""
+    """Create (or reopen) the run directory and every shared part; close them all on exit.
+
+    Everything that can reject the settings (LLM endpoints, CPUs and slots, the sandbox, the
+    journal to resume) is built first, so bad input never leaves an empty run directory.
+    """
+    accountant = build_accountant(settings)
+    coder = build_coder(settings, accountant)
+    reviewer = build_reviewer(settings, accountant)
+    executor = Executor(settings.execution)
     point: ResumePoint | None = None
     if resume is not None:
         run_dir = RunDir.existing(resume)
         point = rebuild(read_events(run_dir.journal), settings, competition)
-    else:
+    preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
+    if resume is None:
         run_dir = RunDir.create(settings.run.runs_dir, competition.spec.id, settings.run.run_id)
         run_dir.write_settings(settings.model_dump(mode="json"))
     configure_logging(
@@ -88,27 +97,22 @@ async def open_run(
     bind_ids(run_id=run_dir.id)
 
     journal = Journal(run_dir.journal)
-    tree = (
-        point.tree
-        if point
-        else SearchTree(
+    if point is not None:
+        tree, memory = point.tree, point.memory
+        journal.start_at(point.last_seq)
+        accountant.restore(point.tokens_in, point.tokens_out, point.cost)
+    else:
+        tree = SearchTree(
             settings.search,
             lower_is_better=competition.spec.lower_is_better,
             seed=settings.run.seed,
         )
-    )
-    memory = point.memory if point else MemoryStore(settings.memory)
+        memory = MemoryStore(settings.memory)
     budget = Budget(
         settings.budget,
         spent_before=point.elapsed if point else 0.0,
         steps_before=point.steps if point else 0,
     )
-    accountant = build_accountant(settings)
-    if point:
-        journal.start_at(point.last_seq)
-        accountant.restore(point.tokens_in, point.tokens_out, point.cost)
-    executor = Executor(settings.execution)
-    preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
 
     async with contextlib.AsyncExitStack() as stack:
         url = settings.grader.url
@@ -127,8 +131,8 @@ async def open_run(
             journal=journal,
             tree=tree,
             memory=memory,
-            coder=build_coder(settings, accountant),
-            reviewer=build_reviewer(settings, accountant),
+            coder=coder,
+            reviewer=reviewer,
             executor=executor,
             budget=budget,
             accountant=accountant,

@@ -1,0 +1,63 @@
+"""`mlmaster run` refuses bad input with one clear line, exit 2, and no run directory left."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mlmaster.competition.suite.build import build_suite
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    dest = tmp_path_factory.mktemp("data")
+    build_suite(dest, only=["diabetes"])
+    return dest
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (["nope"], {}, "unknown competition 'nope'"),
+        ([], {}, "no competition given"),
+        (["diabetes", "--time-limit", "5x"], {}, "budget.time_limit (command line)"),
+        (["diabetes", "--resume", "."], {}, "is not a run directory"),
+        (["diabetes", "--slots", "64", "--cpus", "0"], {}, "slot"),
+        (
+            ["diabetes"],
+            {"MLMASTER_LLM__CODER__PROVIDER": "openai"},
+            "llm.coder.model is not set",
+        ),
+        (["diabetes", "--policy", "best"], {}, "search.policy (command line)"),
+    ],
+)
+def test_bad_input(
+    data_dir: Path, tmp_path: Path, args: list[str], env: dict[str, str], expected: str
+) -> None:
+    runs = tmp_path / "runs"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MLMASTER_")}
+    environment.update(env)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlmaster",
+            "run",
+            *args,
+            "--data-dir",
+            str(data_dir),
+            "--runs-dir",
+            str(runs),
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert expected in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not runs.exists()
