@@ -169,6 +169,7 @@ async def search(
 
     async with anyio.create_task_group() as outer:
         outer.start_soon(show_progress, lambda: status(state))
+        outer.start_soon(_refresh_report, state)
         if handle_signals:
             outer.start_soon(_watch_signals, outer.cancel_scope, received)
         # At the deadline the scope is cancelled: running scripts are killed, steps abandoned.
@@ -296,6 +297,13 @@ async def finish(state: RunState, *, output: Path | None, signum: int | None) ->
         exit_code=code,
         output=copied,
     )
+
+
+async def _refresh_report(state: RunState, every: float = 60.0) -> None:
+    """Keep report.html current during a long run, so it can be opened at any time."""
+    while True:
+        await anyio.sleep(every)
+        await anyio.to_thread.run_sync(_write_report, state)
 
 
 def _write_report(state: RunState) -> None:
