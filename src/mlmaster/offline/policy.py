@@ -167,12 +167,12 @@ def more_capacity(recipe: Recipe, profile: DataProfile) -> Recipe:
     first = recipe.models[0]
     p = dict(first.params)
     if first.family == "hist_gb":
-        p["learning_rate"] = round(float(p.get("learning_rate") or 0.06) * 0.6, 4)
-        p["max_iter"] = min(int(p.get("max_iter") or 400) * 2, 2000)
+        p["learning_rate"] = round(float(p.get("learning_rate") or 0.06) * 0.7, 4)
+        p["max_iter"] = min(int(int(p.get("max_iter") or 400) * 1.5), 1200)
         p["max_leaf_nodes"] = 31 if profile.n_train < 5_000 else 63
     elif first.family == "lightgbm":
-        p["learning_rate"] = round(float(p.get("learning_rate") or 0.05) * 0.6, 4)
-        p["n_estimators"] = min(int(p.get("n_estimators") or 400) * 2, 2000)
+        p["learning_rate"] = round(float(p.get("learning_rate") or 0.05) * 0.7, 4)
+        p["n_estimators"] = min(int(int(p.get("n_estimators") or 400) * 1.5), 1200)
     elif first.family in ("random_forest", "extra_trees"):
         p["n_estimators"] = min(int(p.get("n_estimators") or 300) * 2, 1000)
         p["min_samples_leaf"] = 2
@@ -315,7 +315,7 @@ def choose_improve(
         for c in (f(recipe, profile, memory) for f in IMPROVEMENTS)
         if c is not None and not same_design(c.recipe, recipe)
     ]
-    fresh = [c for c in options if c.tag not in tried or c.tag == "capacity"]
+    fresh = [c for c in options if c.tag not in tried]
     proven = proven_changes(memory)
     # What worked elsewhere in this run goes first; the rest keep their order.
     fresh.sort(key=lambda c: c.tag not in proven)

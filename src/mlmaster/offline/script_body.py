@@ -145,14 +145,14 @@ def clean_frame(frame, cols):
         out[c] = frame[c].fillna("").astype(str)
     for c in cols["date"]:
         stamps = pd.to_datetime(frame[c], errors="coerce", format="mixed")
-        for part in ("year", "month", "day", "dayofweek", "hour"):
+        for part in ("year", "month", "day", "day_of_week", "hour"):
             out[f"{c}__{part}"] = getattr(stamps.dt, part).astype(float)
     return out
 
 
 def date_part_columns(cols):
     return [
-        f"{c}__{p}" for c in cols["date"] for p in ("year", "month", "day", "dayofweek", "hour")
+        f"{c}__{p}" for c in cols["date"] for p in ("year", "month", "day", "day_of_week", "hour")
     ]
 
 
@@ -176,7 +176,7 @@ def text_transformers(column, steps, dense, seed):
     if steps["char_ngrams"]:
         char = TfidfVectorizer(
             analyzer="char_wb",
-            ngram_range=(2, 5),
+            ngram_range=(3, 5),
             min_df=3,
             max_features=steps["text_max_features"],
             sublinear_tf=True,
