@@ -43,15 +43,14 @@ def exploration_constant(settings: SearchSettings, now_fraction: float) -> float
 
 
 def uct_score(
-    visits: int, value_sum: float, in_flight: int, parent_visits: int, c: float, loss: float
+    visits: int, value_sum: float, in_flight: int, log_parent_visits: float, c: float, loss: float
 ) -> float:
     """``Q/N + C*sqrt(ln N_parent / N)`` with each in-flight expansion below counted as a
     visit that lost ``loss`` (virtual loss). Unvisited children score +inf (tried first)."""
     n = visits + in_flight
     if n <= 0:
         return math.inf
-    q = value_sum - loss * in_flight
-    return q / n + c * math.sqrt(math.log(max(parent_visits, 1)) / n)
+    return (value_sum - loss * in_flight) / n + c * math.sqrt(log_parent_visits / n)
 
 
 class MLMasterPolicy:
@@ -70,23 +69,20 @@ class MLMasterPolicy:
             return follow
         if tree.subtree_free(tree.root_id) <= 0:
             return None
-        settings = tree.settings
-        c = exploration_constant(settings, now_fraction)
+        c = exploration_constant(tree.settings, now_fraction)
+        loss = tree.settings.virtual_loss
+        nodes, free_below, flight = tree.nodes, tree.free_below, tree.in_flight_counts
         node_id = tree.root_id
         while tree.free(node_id) <= 0:
-            parent_visits = tree.nodes[node_id].visits + tree.in_flight_below(node_id)
+            node = nodes[node_id]
+            log_parent = math.log(max(node.visits + flight[node_id], 1))
             best_id, best_score = None, -math.inf
-            for child_id in tree.nodes[node_id].children:
-                if tree.subtree_free(child_id) <= 0:
+            for child_id in node.children:
+                if free_below[child_id] <= 0:
                     continue
-                child = tree.nodes[child_id]
+                child = nodes[child_id]
                 score = uct_score(
-                    child.visits,
-                    child.value_sum,
-                    tree.in_flight_below(child_id),
-                    parent_visits,
-                    c,
-                    settings.virtual_loss,
+                    child.visits, child.value_sum, flight[child_id], log_parent, c, loss
                 )
                 if best_id is None or score > best_score:
                     best_id, best_score = child_id, score

@@ -20,14 +20,17 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterator
 
 
 class MetricRanking:
-    """The oriented scores of all working nodes so far, kept sorted (bisect, no scans)."""
+    """The oriented scores of all working nodes so far, kept sorted (bisect, no scans),
+    with their node ids alongside; among equal scores the earlier node ranks first."""
 
     def __init__(self, lower_is_better: bool) -> None:
         self.lower_is_better = lower_is_better
-        self._scores: list[float] = []
+        self._scores: list[float] = []  # ascending: worst first
+        self._ids: list[str] = []
 
     def __len__(self) -> int:
         return len(self._scores)
@@ -48,8 +51,15 @@ class MetricRanking:
     def beats_all(self, metric: float) -> bool:
         return not self._scores or self.score(metric) > self._scores[-1]
 
-    def add(self, metric: float) -> None:
-        bisect.insort(self._scores, self.score(metric))
+    def add(self, metric: float, node_id: str = "") -> None:
+        score = self.score(metric)
+        at = bisect.bisect_left(self._scores, score)  # before equals: best_first keeps order
+        self._scores.insert(at, score)
+        self._ids.insert(at, node_id)
+
+    def best_first(self) -> Iterator[str]:
+        """Node ids from the best score down."""
+        return reversed(self._ids)
 
 
 def node_reward(

@@ -19,12 +19,11 @@ failed one leaves nothing behind (the original's "ghost children" and draft-lock
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
 import anyio
@@ -67,12 +66,14 @@ class SearchTree:
         self.policy: Policy = make_policy(settings.policy)
         self.root_id = ROOT_ID
         self.nodes: dict[str, Node] = {ROOT_ID: Node(id=ROOT_ID, operator="root")}
+        # plain-dict mirrors of what every select reads, to keep the hot path cheap
+        self._parent_of: dict[str, str | None] = {ROOT_ID: None}
+        self._capacity: dict[str, int] = {ROOT_ID: settings.num_drafts}
         self._pending: dict[str, Expansion] = {}  # child id -> reservation
         self._reserved: dict[str, int] = {}  # node id -> its reserved child slots
-        self._in_flight: dict[str, int] = {}  # node id -> reservations at or below it
+        self._in_flight: dict[str, int] = {ROOT_ID: 0}  # node id -> reservations at or below
         self._free: dict[str, int] = {ROOT_ID: settings.num_drafts}  # free slots per subtree
         self._ranking = MetricRanking(lower_is_better)
-        self._working: list[tuple[float, int, str]] = []  # (-score, step, id): best first
         self._debuggable: dict[str, None] = {}  # buggy leaves that may get a debug child
         self._continuation: dict[str, str] = {}  # worker id -> node its rollout goes on with
         self._best_id: str | None = None
@@ -107,12 +108,22 @@ class SearchTree:
 
     def free(self, node_id: str) -> int:
         """Child slots of this node neither used nor reserved."""
-        node = self.nodes[node_id]
-        used = len(node.children) + self._reserved.get(node_id, 0)
-        return max(0, self.capacity(node) - used)
+        used = len(self.nodes[node_id].children) + self._reserved.get(node_id, 0)
+        capacity = self._capacity[node_id]
+        return capacity - used if capacity > used else 0
 
     def subtree_free(self, node_id: str) -> int:
         return self._free.get(node_id, 0)
+
+    @property
+    def free_below(self) -> Mapping[str, int]:
+        """Free child slots per subtree, by node id (read only)."""
+        return self._free
+
+    @property
+    def in_flight_counts(self) -> Mapping[str, int]:
+        """Reservations at or below each node, by node id (read only): the virtual loss."""
+        return self._in_flight
 
     def in_flight_below(self, node_id: str) -> int:
         """Reservations on this node or any descendant: its virtual-loss count."""
@@ -131,7 +142,7 @@ class SearchTree:
         return self._debuggable.keys()
 
     def working_ids_best_first(self) -> Iterator[str]:
-        return (node_id for _, _, node_id in self._working)
+        return self._ranking.best_first()
 
     def best_node(self) -> Node | None:
         return self.nodes[self._best_id] if self._best_id else None
@@ -283,14 +294,26 @@ class SearchTree:
             if candidate not in self.nodes and candidate not in self._pending:
                 return candidate
 
+    def _path_ids(self, node_id: str) -> list[str]:
+        """The node's id and its ancestors' up to the root."""
+        path: list[str] = []
+        parent_of = self._parent_of
+        current: str | None = node_id
+        while current is not None:
+            path.append(current)
+            current = parent_of[current]
+        return path
+
     def _adjust_free(self, node_id: str, delta: int) -> None:
         if delta:
-            for node in self.path_to_root(node_id):
-                self._free[node.id] = self._free.get(node.id, 0) + delta
+            free = self._free
+            for ancestor in self._path_ids(node_id):
+                free[ancestor] = free.get(ancestor, 0) + delta
 
     def _adjust_in_flight(self, node_id: str, delta: int) -> None:
-        for node in self.path_to_root(node_id):
-            self._in_flight[node.id] = self._in_flight.get(node.id, 0) + delta
+        in_flight = self._in_flight
+        for ancestor in self._path_ids(node_id):
+            in_flight[ancestor] = in_flight.get(ancestor, 0) + delta
 
     def _reserve(self, expansion: Expansion) -> None:
         parent_id = expansion.parent_id
@@ -335,21 +358,27 @@ class SearchTree:
             assert node.metric is not None
             if self._ranking.beats_all(node.metric):
                 self._best_id = node.id
-            self._ranking.add(node.metric)
-            score = self._ranking.score(node.metric)
-            bisect.insort(self._working, (-score, node.step, node.id))
+            self._ranking.add(node.metric, node.id)
 
         parent_free = self.free(parent.id)
         parent.children.append(node.id)
         self.nodes[node.id] = node
-        self._adjust_free(parent.id, self.free(parent.id) - parent_free)
-        self._free[node.id] = 0
-        self._adjust_free(node.id, self.free(node.id))
+        self._parent_of[node.id] = parent.id
+        self._capacity[node.id] = self.capacity(node)
         self._in_flight[node.id] = 0
-
-        for ancestor in self.path_to_root(node.id):  # back up
-            ancestor.visits += 1
-            ancestor.value_sum += node.reward
+        own_free = self.free(node.id)
+        self._free[node.id] = own_free
+        # one walk up: free slots (the parent's change plus the child's) and the reward
+        delta = self.free(parent.id) - parent_free + own_free
+        free, nodes, reward = self._free, self.nodes, node.reward
+        node.visits, node.value_sum = 1, reward
+        for ancestor_id in self._path_ids(parent.id):
+            free[ancestor_id] += delta
+            # stats written straight to the field storage: pydantic's __setattr__ costs
+            # more than the rest of a backup step, and these plain numbers need no validation
+            fields = nodes[ancestor_id].__dict__
+            fields["visits"] += 1
+            fields["value_sum"] += reward
 
         self._debuggable.pop(parent.id, None)
         if node.needs_debug and not node.terminal:

@@ -191,10 +191,10 @@ def test_exploration_constant_decays_with_time_to_its_floor() -> None:
 
 
 def test_uct_tries_unvisited_first_and_counts_virtual_loss() -> None:
-    assert uct_score(0, 0.0, 0, 5, 1.0, 1.0) == math.inf
-    plain = uct_score(2, 1.0, 0, 4, 1.0, 1.0)
+    assert uct_score(0, 0.0, 0, math.log(5), 1.0, 1.0) == math.inf
+    plain = uct_score(2, 1.0, 0, math.log(4), 1.0, 1.0)
     assert plain == pytest.approx(0.5 + math.sqrt(math.log(4) / 2))
-    assert uct_score(2, 1.0, 1, 4, 1.0, 1.0) < plain
+    assert uct_score(2, 1.0, 1, math.log(4), 1.0, 1.0) < plain
 
 
 def test_greedy_drafts_first_then_improves_the_best() -> None:
