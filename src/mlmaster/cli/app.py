@@ -12,6 +12,7 @@ from mlmaster.cli.report_cmd import report_command
 from mlmaster.cli.run_cmd import run_command
 from mlmaster.cli.serve_cmd import serve_command
 from mlmaster.cli.settings_cmd import settings_command
+from mlmaster.cli.suite_cmd import suite_app
 from mlmaster.errors import UserError
 from mlmaster.logs import configure_logging
 
@@ -61,6 +62,7 @@ app.command("run")(run_command)
 app.command("grade")(grade_command)
 app.command("serve")(serve_command)
 app.command("report")(report_command)
+app.add_typer(suite_app, name="suite")
 
 
 def main() -> None:

@@ -69,7 +69,7 @@ def prepare_tables(
     answers = test_full[[ID_COLUMN, *targets]]
     sample = answers[[ID_COLUMN]].copy()
     for column in targets:
-        sample[column] = _baseline_value(train[column], baseline)
+        sample[column] = baseline_value(train[column], baseline)
     return PreparedTables(train=train, test=test, answers=answers, sample_submission=sample)
 
 
@@ -94,7 +94,7 @@ def _by_id(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.sort_values(ID_COLUMN, kind="stable").reset_index(drop=True)
 
 
-def _baseline_value(train_target: pd.Series, baseline: Baseline) -> float | int:
+def baseline_value(train_target: pd.Series, baseline: Baseline) -> float | int:
     """The naive prediction a Kaggle sample submission would carry, learnt from train only."""
     if baseline == "prior":
         return round(float(train_target.mean()), 6)

@@ -95,7 +95,7 @@ def flight_delays() -> pd.DataFrame:
     dates = pd.to_datetime(
         pd.DataFrame({"year": frame["year"], "month": frame["month"], "day": frame["day"]})
     )
-    frame["weekday"] = dates.dt.dayofweek
+    frame["weekday"] = dates.dt.day_of_week
     frame["date"] = dates.dt.strftime("%Y-%m-%d")  # the split group; not published
     frame["delayed"] = (frame["arr_delay"] > 15).astype(int)
     return frame[[*FLIGHT_FEATURES, "date", "delayed"]].reset_index(drop=True)
