@@ -113,12 +113,18 @@ class GreedyPolicy:
 
     @staticmethod
     def _buggy_leaf(tree: SearchTree) -> str | None:
-        leaves = [i for i in tree.debuggable_leaves() if tree.free(i) > 0]
-        return tree.rng.choice(leaves) if leaves else None
+        leaves = tree.debuggable_leaves()
+        # a few random draws find a free leaf unless most are reserved; then scan the rest
+        for _ in range(min(len(leaves), 8)):
+            pick = leaves[tree.rng.randrange(len(leaves))]
+            if tree.free(pick) > 0:
+                return pick
+        free = [leaf for leaf in leaves if tree.free(leaf) > 0]
+        return tree.rng.choice(free) if free else None
 
     @staticmethod
     def _best_working(tree: SearchTree) -> str | None:
-        for node_id in tree.working_ids_best_first():
+        for node_id in tree.improvable_ids_best_first():
             if tree.free(node_id) > 0:
                 return node_id
         return None

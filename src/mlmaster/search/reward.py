@@ -57,6 +57,12 @@ class MetricRanking:
         self._scores.insert(at, score)
         self._ids.insert(at, node_id)
 
+    def remove(self, metric: float, node_id: str) -> None:
+        score = self.score(metric)
+        low = bisect.bisect_left(self._scores, score)
+        at = self._ids.index(node_id, low, bisect.bisect_right(self._scores, score))
+        del self._scores[at], self._ids[at]
+
     def best_first(self) -> Iterator[str]:
         """Node ids from the best score down."""
         return reversed(self._ids)

@@ -74,7 +74,8 @@ class SearchTree:
         self._in_flight: dict[str, int] = {ROOT_ID: 0}  # node id -> reservations at or below
         self._free: dict[str, int] = {ROOT_ID: settings.num_drafts}  # free slots per subtree
         self._ranking = MetricRanking(lower_is_better)
-        self._debuggable: dict[str, None] = {}  # buggy leaves that may get a debug child
+        self._improvable = MetricRanking(lower_is_better)  # working nodes with slots left
+        self._debuggable = IndexedSet()  # buggy leaves that may get a debug child
         self._continuation: dict[str, str] = {}  # worker id -> node its rollout goes on with
         self._best_id: str | None = None
         self._counts = TreeCounts()
@@ -138,8 +139,12 @@ class SearchTree:
     def take_continuation(self, worker_id: str) -> str | None:
         return self._continuation.pop(worker_id, None)
 
-    def debuggable_leaves(self) -> Iterable[str]:
-        return self._debuggable.keys()
+    def debuggable_leaves(self) -> IndexedSet:
+        return self._debuggable
+
+    def improvable_ids_best_first(self) -> Iterator[str]:
+        """Working nodes that are not full yet (some may be briefly full of reservations)."""
+        return self._improvable.best_first()
 
     def working_ids_best_first(self) -> Iterator[str]:
         return self._ranking.best_first()
@@ -380,9 +385,15 @@ class SearchTree:
             fields["visits"] += 1
             fields["value_sum"] += reward
 
-        self._debuggable.pop(parent.id, None)
+        self._debuggable.discard(parent.id)
         if node.needs_debug and not node.terminal:
-            self._debuggable[node.id] = None
+            self._debuggable.add(node.id)
+        if parent.working and len(parent.children) == self._capacity[parent.id]:
+            assert parent.metric is not None
+            self._improvable.remove(parent.metric, parent.id)
+        if node.working and self._capacity[node.id] > 0:
+            assert node.metric is not None
+            self._improvable.add(node.metric, node.id)
         self._count(node)
         self._set_continuation(node, worker_id)
 
@@ -422,3 +433,35 @@ class SearchTree:
         counts.valid += node.working
         counts.buggy += node.needs_debug
         counts.terminal += node.terminal
+
+
+class IndexedSet:
+    """Insertion-ordered ids with O(1) add, discard (swap with the last) and indexing, so a
+    policy can draw a random member without building a list."""
+
+    def __init__(self) -> None:
+        self._items: list[str] = []
+        self._position: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __getitem__(self, index: int) -> str:
+        return self._items[index]
+
+    def add(self, item: str) -> None:
+        if item not in self._position:
+            self._position[item] = len(self._items)
+            self._items.append(item)
+
+    def discard(self, item: str) -> None:
+        at = self._position.pop(item, None)
+        if at is None:
+            return
+        last = self._items.pop()
+        if at < len(self._items):
+            self._items[at] = last
+            self._position[last] = at

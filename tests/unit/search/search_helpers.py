@@ -73,6 +73,14 @@ def check_invariants(tree: SearchTree) -> None:
         members = subtree(node.id)
         assert tree.in_flight_below(node.id) == sum(reserved.get(m, 0) for m in members)
         assert tree.subtree_free(node.id) == sum(tree.free(m) for m in members)
+    assert set(tree.debuggable_leaves()) == {
+        n.id for n in tree.nodes.values() if n.needs_debug and not n.terminal and not n.children
+    }
+    improvable = list(tree.improvable_ids_best_first())
+    assert set(improvable) == {
+        n.id for n in tree.nodes.values() if n.working and len(n.children) < tree.capacity(n)
+    }
+    assert improvable == [i for i in tree.working_ids_best_first() if i in set(improvable)]
     assert tree.counts().done == done
     assert tree.counts().in_flight == len(pending)
     if not pending:

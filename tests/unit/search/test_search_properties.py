@@ -65,7 +65,7 @@ def drive(tree: SearchTree, script: list[tuple]) -> list[Expansion]:  # type: ig
                 flight.append(expansion)
             else:
                 # None only when nothing is free for this worker's policy right now
-                assert tree.subtree_free(tree.root_id) == 0 or tree.settings.policy == "greedy"
+                assert tree.subtree_free(tree.root_id) == 0
         elif flight:
             expansion = flight.pop(action[1] % len(flight))
             if action[0] == "commit":
