@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from mlmaster import __version__
+from mlmaster.cli.bench_cmd import bench_command
 from mlmaster.cli.grade_cmd import grade_command
 from mlmaster.cli.report_cmd import report_command
 from mlmaster.cli.run_cmd import run_command
@@ -63,6 +64,7 @@ app.command("grade")(grade_command)
 app.command("serve")(serve_command)
 app.command("report")(report_command)
 app.add_typer(suite_app, name="suite")
+app.command("bench")(bench_command)
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from mlmaster.llm.requests import Coder, Reviewer
 from mlmaster.memory import MemoryStore, insight_from_node
 from mlmaster.memory.insight import Insight
 from mlmaster.orchestrator.budget import Budget
+from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import SearchTree
 from mlmaster.search.node import Node
 from mlmaster.settings import Settings
@@ -47,6 +48,7 @@ class RunState:
     stop_reason: str | None = None
     failures: int = 0
     fatal: bool = False  # a failure no retry can fix (e.g. the endpoint refuses our key)
+    step_timings: list[StepTiming] = field(default_factory=list)  # one per committed node
 
     @contextlib.contextmanager
     def tree_section(self) -> Iterator[None]:

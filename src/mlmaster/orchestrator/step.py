@@ -7,6 +7,7 @@ everything between is awaited outside any lock, so many workers' LLM calls and s
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from mlmaster.llm.requests import (
 )
 from mlmaster.logs import bind_ids, get_logger
 from mlmaster.orchestrator.state import RunState
+from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import Expansion, Outcome
 from mlmaster.search.node import ExecutionSummary
 
@@ -45,6 +47,7 @@ class StepResult:
 async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> StepResult:
     """Carry one reserved expansion to its commit. The caller abandons it if this raises."""
     node_id = expansion.child_id
+    timing = StepTiming(node_id)
     bind_ids(node=node_id)
     node_dir = state.run_dir.node(node_id)
     node_dir.mkdir(parents=True, exist_ok=True)
@@ -53,21 +56,27 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Ste
         raise _NoTime()
 
     request = build_code_request(state, expansion, timeout)
+    began = time.perf_counter()
     answer = await state.coder.generate(request)
+    timing.coder_s = time.perf_counter() - began
     _record(state, node_dir, answer.exchange)
     (node_dir / "plan.md").write_text(answer.plan or "")
 
     if answer.code is None:
         outcome = _no_code_outcome(answer)
     else:
-        outcome = await _execute_and_review(state, expansion, request, answer)
+        outcome = await _execute_and_review(state, expansion, request, answer, timing)
 
     outcome.worker_id = worker_id
     with state.tree_section():
         node = state.tree.commit(expansion, outcome)
         new_best = state.note_if_best(node)
     state.memory.add(state.insight_from_node(node))
+    began = time.perf_counter()
     await state.journal.append("node_committed", node=node.model_dump(mode="json"))
+    timing.journal_s = time.perf_counter() - began
+    timing.finish()
+    state.step_timings.append(timing)
     if new_best:
         await anyio.to_thread.run_sync(state.write_best, node)
     state.signal_commit()
@@ -126,16 +135,28 @@ async def _execute_and_review(
     expansion: Expansion,
     request: CodeRequest,
     answer: CodeAnswer,
+    timing: StepTiming,
 ) -> Outcome:
     assert answer.code is not None
     run_node_dir = state.run_dir.node(expansion.child_id)
+    began = time.perf_counter()
     workspace = await anyio.to_thread.run_sync(
         Workspace.create, run_node_dir / "workspace", state.competition.paths.public_dir
     )
     workspace.write_script(answer.code)
     (run_node_dir / "solution.py").write_text(answer.code)
+    timing.workspace_s = time.perf_counter() - began
     timeout = state.budget.exec_timeout() or request.exec_timeout
-    result = await state.executor.run(workspace, timeout=min(timeout, request.exec_timeout))
+    # The slot is leased here rather than inside the executor so that queueing for it is
+    # timed apart from the script itself.
+    queued = time.perf_counter()
+    async with state.executor.pool.lease() as slot:
+        leased = time.perf_counter()
+        timing.slot_wait_s = leased - queued
+        result = await state.executor.run(
+            workspace, timeout=min(timeout, request.exec_timeout), slot=slot
+        )
+        timing.exec_s = time.perf_counter() - leased
     state.execution_results[expansion.child_id] = result
     (run_node_dir / "stdout.txt").write_text(result.stdout.text)
     (run_node_dir / "stderr.txt").write_text(result.stderr.text)
@@ -145,6 +166,7 @@ async def _execute_and_review(
     valid: bool | None = None
     message = ""
     if result.submission_path is not None:
+        began = time.perf_counter()
         try:
             verdict = await state.validate(result.submission_path)
             valid, message = verdict.is_valid, verdict.message
@@ -152,7 +174,9 @@ async def _execute_and_review(
             # The grader being down is not the node's fault: record it, do not call it buggy.
             log.warning("validation_unavailable", error=str(error))
             message = f"validation server unavailable: {error}"
+        timing.validate_s = time.perf_counter() - began
 
+    began = time.perf_counter()
     review: Review = await state.reviewer.review(
         ReviewRequest(
             node_id=expansion.child_id,
@@ -166,6 +190,7 @@ async def _execute_and_review(
             submission_message=message,
         )
     )
+    timing.review_s = time.perf_counter() - began
     _record(state, run_node_dir, review.exchange)
     (run_node_dir / "review.json").write_text(
         json.dumps(review.model_dump(mode="json", exclude={"exchange"}), indent=2)

@@ -1,0 +1,283 @@
+"""Search quality: the three policies on the bundled suite, on the same budget, over seeds.
+
+Each run is ``mlmaster run`` as a user starts it (a separate process, the offline coder and
+reviewer, real scripts on one execution slot), graded afterwards like MLE-bench grades: valid
+submission, medals, above median, and our normalised score (0 at the leaderboard's median,
+1 at gold). Runs go two at a time, each on its own CPU, so the budget is the same for all.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from queue import SimpleQueue
+from typing import Any
+
+from pydantic import BaseModel
+
+from mlmaster.bench.report import Goal, ScenarioResult, Table
+from mlmaster.competition.grading import grade_submission
+from mlmaster.competition.layout import load_competition
+from mlmaster.competition.suite.build import build_suite, frozen_leaderboard
+from mlmaster.competition.suite.catalog import SUITE_IDS
+from mlmaster.journal import read_events
+
+POLICIES = ("ml-master", "greedy", "random")
+# What a run keeps of its grade report (MLE-bench's fields plus our normalised score).
+GRADE_FIELDS = {
+    "valid_submission",
+    "any_medal",
+    "gold_medal",
+    "silver_medal",
+    "bronze_medal",
+    "above_median",
+    "score",
+    "normalized_score",
+}
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    competitions: tuple[str, ...] = ()  # empty: the first ``count`` with a leaderboard first
+    count: int = 3
+    policies: tuple[str, ...] = POLICIES
+    seeds: tuple[int, ...] = (0, 1)
+    time_limit: float = 45.0  # seconds per run
+    final_reserve: float = 3.0
+    parallel: int = 2
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+
+class RunRecord(BaseModel):
+    competition: str
+    policy: str
+    seed: int
+    exit_code: int
+    seconds: float
+    nodes: int = 0
+    valid_submission: bool = False
+    any_medal: bool = False
+    gold_medal: bool = False
+    silver_medal: bool = False
+    bronze_medal: bool = False
+    above_median: bool = False
+    score: float | None = None
+    normalized_score: float | None = None
+    error: str | None = None
+
+
+def pick_competitions(config: SearchConfig) -> list[str]:
+    """The named competitions, else those with a leaderboard first, in catalog order."""
+    if config.competitions:
+        return list(config.competitions)
+    ranked = sorted(SUITE_IDS, key=lambda cid: frozen_leaderboard(cid) is None)
+    return ranked[: config.count]
+
+
+def run_command(
+    competition: str, policy: str, seed: int, cpu: int, suite_dir: Path, workdir: Path, limit: float
+) -> list[str]:
+    return [
+        sys.executable, "-m", "mlmaster", "run", competition,
+        "--profile", "ci",
+        "--data-dir", str(suite_dir),
+        "--runs-dir", str(workdir / "runs"),
+        "--output", str(output_path(workdir, competition, policy, seed)),
+        "--time-limit", f"{limit:g}s",
+        "--policy", policy,
+        "--seed", str(seed),
+        "--slots", "1",
+        "--cpus", str(cpu),
+        "--workers", "2",
+    ]  # fmt: skip
+
+
+def run_id(policy: str, seed: int) -> str:
+    return f"{policy}-seed{seed}"
+
+
+def output_path(workdir: Path, competition: str, policy: str, seed: int) -> Path:
+    return workdir / "submissions" / competition / f"{run_id(policy, seed)}.csv"
+
+
+def run_one(
+    competition: str, policy: str, seed: int, cpu: int, suite_dir: Path, workdir: Path,
+    config: SearchConfig,
+) -> RunRecord:  # fmt: skip
+    """One ``mlmaster run`` process to its end, then its submission graded."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLMASTER_")}
+    env |= {
+        "MLMASTER_BUDGET__FINAL_RESERVE": f"{config.final_reserve:g}s",
+        "MLMASTER_RUN__RUN_ID": run_id(policy, seed),
+        **config.extra_env,
+    }
+    command = run_command(competition, policy, seed, cpu, suite_dir, workdir, config.time_limit)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=config.time_limit + 120
+        )
+        code, error = done.returncode, None if done.returncode in (0, 1) else done.stderr[-500:]
+    except subprocess.TimeoutExpired:
+        code, error = -1, "the run outlived its time limit by two minutes"
+    record = RunRecord(
+        competition=competition,
+        policy=policy,
+        seed=seed,
+        exit_code=code,
+        seconds=time.monotonic() - started,
+        error=error,
+    )
+    journal = workdir / "runs" / competition / run_id(policy, seed) / "journal.jsonl"
+    if journal.is_file():
+        record.nodes = sum(1 for e in read_events(journal) if e["type"] == "node_committed")
+    submission = output_path(workdir, competition, policy, seed)
+    if submission.is_file():
+        grade = grade_submission(load_competition(suite_dir, competition), submission)
+        record = record.model_copy(update=grade.model_dump(include=GRADE_FIELDS))
+    return record
+
+
+def run_all(
+    config: SearchConfig,
+    suite_dir: Path,
+    workdir: Path,
+    progress: Callable[[str], None] = lambda _: None,
+) -> list[RunRecord]:
+    competitions = pick_competitions(config)
+    build_suite(suite_dir, only=competitions)
+    jobs = [(c, p, s) for c in competitions for s in config.seeds for p in config.policies]
+    cpus: SimpleQueue[int] = SimpleQueue()
+    usable = sorted(os.sched_getaffinity(0))
+    for index in range(config.parallel):
+        cpus.put(usable[index % len(usable)])
+
+    def job(competition: str, policy: str, seed: int) -> RunRecord:
+        cpu = cpus.get()
+        try:
+            record = run_one(competition, policy, seed, cpu, suite_dir, workdir, config)
+        finally:
+            cpus.put(cpu)
+        progress(
+            f"search: {competition} {policy} seed {seed}: {record.nodes} nodes, "
+            f"normalised score {record.normalized_score}"
+        )
+        return record
+
+    with ThreadPoolExecutor(max_workers=config.parallel) as pool:
+        return list(pool.map(lambda j: job(*j), jobs))
+
+
+def _mean_sd(values: list[float]) -> tuple[float | None, float | None]:
+    if not values:
+        return None, None
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def _pm(values: list[float]) -> str | None:
+    mean, sd = _mean_sd(values)
+    return None if mean is None else f"{mean:.3f} ± {sd:.3f}"
+
+
+def _rate(records: list[RunRecord], flag: str) -> float:
+    return sum(bool(getattr(r, flag)) for r in records) / len(records) if records else 0.0
+
+
+def seed_means(records: list[RunRecord], policy: str, seeds: tuple[int, ...]) -> list[float]:
+    """Per seed, the policy's mean normalised score over the competitions that have one."""
+    means = []
+    for seed in seeds:
+        scores = [
+            r.normalized_score
+            for r in records
+            if r.policy == policy and r.seed == seed and r.normalized_score is not None
+        ]
+        if scores:
+            means.append(statistics.fmean(scores))
+    return means
+
+
+def summarise(config: SearchConfig, records: list[RunRecord]) -> ScenarioResult:
+    competitions = sorted({r.competition for r in records})
+    policies = [p for p in config.policies if any(r.policy == p for r in records)]
+    overall = Table(
+        title=(
+            f"Search quality: {len(competitions)} bundled competitions, {config.time_limit:g} s "
+            f"per run, 1 slot, 2 workers, offline coder, seeds {list(config.seeds)}"
+        ),
+        columns=[
+            "policy",
+            "runs",
+            "valid",
+            "any medal",
+            "gold",
+            "silver",
+            "bronze",
+            "above median",
+            "normalised score (mean ± sd over seeds)",
+            "nodes per run",
+        ],
+        notes=[
+            "Rates are over all runs; gold/silver/bronze are counts. A run without a valid "
+            "submission has no normalised score and is left out of the mean (see 'valid').",
+        ],
+    )
+    data: dict[str, Any] = {"config": config.__dict__, "runs": [r.model_dump() for r in records]}
+    for policy in policies:
+        mine = [r for r in records if r.policy == policy]
+        overall.rows.append(
+            [
+                policy,
+                len(mine),
+                _rate(mine, "valid_submission"),
+                _rate(mine, "any_medal"),
+                sum(r.gold_medal for r in mine),
+                sum(r.silver_medal for r in mine),
+                sum(r.bronze_medal for r in mine),
+                _rate(mine, "above_median"),
+                _pm(seed_means(records, policy, config.seeds)),
+                statistics.fmean(r.nodes for r in mine) if mine else None,
+            ]
+        )
+    per_competition = Table(
+        title="Normalised score per competition (mean ± sd over seeds; raw score when the "
+        "competition has no leaderboard)",
+        columns=["competition", *policies],
+    )
+    for competition in competitions:
+        row: list[Any] = [competition]
+        for policy in policies:
+            mine = [r for r in records if r.competition == competition and r.policy == policy]
+            normalised = [r.normalized_score for r in mine if r.normalized_score is not None]
+            raw = [r.score for r in mine if r.score is not None]
+            row.append(_pm(normalised) if normalised else _pm(raw) and f"raw {_pm(raw)}")
+        per_competition.rows.append(row)
+
+    leader, random_ = (
+        _mean_sd(seed_means(records, p, config.seeds))[0] for p in ("ml-master", "random")
+    )
+    measured = (
+        "–"
+        if leader is None or random_ is None
+        else f"ml-master {leader:.3f} vs random {random_:.3f}"
+    )
+    goal = Goal(
+        name="ml-master ahead of random on mean normalised score",
+        target="ml-master > random",
+        measured=measured,
+        met=None if leader is None or random_ is None else leader > random_,
+    )
+    return ScenarioResult(name="search", tables=[overall, per_competition], goals=[goal], data=data)
+
+
+def run_search(
+    config: SearchConfig, suite_dir: Path, workdir: Path, progress: Callable[[str], None]
+) -> ScenarioResult:
+    return summarise(config, run_all(config, suite_dir, workdir, progress))

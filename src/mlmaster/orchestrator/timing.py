@@ -1,0 +1,35 @@
+"""Where one step's wall time went: LLM calls, waiting for a slot, the script, and the rest.
+
+Recorded per committed node on the run state, so the benchmark can report orchestration
+overhead (time in neither an LLM call nor a script nor a slot queue) without timing anything
+itself. Clocks are ``time.perf_counter`` readings; only differences are meaningful.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class StepTiming:
+    node_id: str
+    started: float = field(default_factory=time.perf_counter)
+    coder_s: float = 0.0  # the coder's LLM call
+    slot_wait_s: float = 0.0  # queued for a free execution slot
+    exec_s: float = 0.0  # the executor's run, holding the slot (process start included)
+    review_s: float = 0.0  # the feedback role's call
+    # Parts of the overhead worth seeing on their own:
+    workspace_s: float = 0.0  # making the workspace and writing the script and outputs
+    validate_s: float = 0.0  # the validation server's verdict on submission.csv
+    journal_s: float = 0.0  # the fsynced node_committed event
+    total_s: float = 0.0  # select to journaled commit
+
+    @property
+    def overhead_s(self) -> float:
+        """Time spent in the orchestrator itself: workspace, validation, memory, journal."""
+        waited = self.coder_s + self.slot_wait_s + self.exec_s + self.review_s
+        return max(0.0, self.total_s - waited)
+
+    def finish(self) -> None:
+        self.total_s = time.perf_counter() - self.started
