@@ -118,8 +118,13 @@ def base_recipe(family: Family, profile: DataProfile, seed: int) -> Recipe:
         params["n_estimators"] = 150
     features = FeatureSteps()
     if profile.columns.text and family not in ("linear", "knn"):
-        # Dense models see text through SVD, the slow part: a smaller vocabulary and basis.
+        # Dense models see text through SVD: a smaller vocabulary and basis, fewer rounds
+        # (boosting on dense text components is slow and gains little after a few hundred).
         features = FeatureSteps(text_max_features=20_000, svd_components=64)
+        if family == "lightgbm":
+            params["n_estimators"] = 200
+        elif family == "hist_gb":
+            params["max_iter"] = 200
     return Recipe(
         models=[ModelSpec(family=family, params=params)],
         features=features,

@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
@@ -57,6 +59,7 @@ SUBMISSION = Path("submission") / "submission.csv"
 N_JOBS = max(1, int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)) or 1))
 PROBA_EPS = 1e-6
 METRIC_PREFIX = "VALIDATION_METRIC:"
+ROW = "__row__"  # row number column: train rows first, then test rows
 
 # Families whose inputs may stay sparse and need scaling; the others get dense, unscaled input.
 SPARSE_FAMILIES = ("linear", "knn")
@@ -191,7 +194,49 @@ def text_transformers(column, steps, dense, seed):
     return reduced
 
 
-def make_preprocessor(cols, numeric, family, steps, target_type, seed):
+class PrecomputedRows(BaseEstimator, TransformerMixin):
+    """Rows of a matrix computed once for train and test, looked up by row number."""
+
+    def __init__(self, matrix=None):
+        self.matrix = matrix
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return self.matrix[np.asarray(X).reshape(-1).astype(int)]
+
+
+class TextFeatures:
+    """TF-IDF of the text columns, computed once per run instead of once per fold.
+
+    The vectorizers are fit on the training table's text only (never the test's, never the
+    labels): vocabulary and IDF weights are unsupervised, so sharing them across folds leaks
+    nothing the model could not know. Refitting per fold costs minutes on larger text tables.
+    Rows are numbered train first, then test (the ``ROW`` column of the feature frames).
+    """
+
+    def __init__(self, train, test, cols, steps, seed):
+        self.train, self.test, self.cols, self.steps, self.seed = train, test, cols, steps, seed
+        self.matrices = {}
+
+    def matrix(self, dense):
+        if dense not in self.matrices:
+            train_parts, test_parts = [], []
+            for c in self.cols["text"]:
+                for _, vectorizer, _ in text_transformers(c, self.steps, dense, self.seed):
+                    train_parts.append(vectorizer.fit_transform(self.train[c]))
+                    test_parts.append(vectorizer.transform(self.test[c]))
+            if dense:
+                stacked = np.vstack([np.hstack(train_parts), np.hstack(test_parts)])
+            else:
+                stacked = sparse.vstack([sparse.hstack(train_parts), sparse.hstack(test_parts)])
+                stacked = stacked.tocsr()
+            self.matrices[dense] = stacked
+        return self.matrices[dense]
+
+
+def make_preprocessor(cols, numeric, family, steps, target_type, seed, text):
     """Column transformer fit inside each training fold, so encodings never see held-out rows."""
     sparse_ok = family in SPARSE_FAMILIES
     scale = [("scale", StandardScaler())] if sparse_ok else []
@@ -219,8 +264,8 @@ def make_preprocessor(cols, numeric, family, steps, target_type, seed):
     if target_encoded:
         encoder = TargetEncoder(target_type=target_type, random_state=seed)
         transformers.append(("te", Pipeline([("encode", encoder), *scale]), target_encoded))
-    for c in cols["text"]:
-        transformers.extend(text_transformers(c, steps, not sparse_ok, seed))
+    if cols["text"]:
+        transformers.append(("text", PrecomputedRows(text.matrix(not sparse_ok)), [ROW]))
     return ColumnTransformer(transformers, sparse_threshold=0.3 if sparse_ok else 0.0)
 
 
@@ -306,11 +351,12 @@ def make_model(family, params, classifier, seed):
     raise ValueError(f"unknown model family {family!r}")
 
 
-def make_pipeline(cfg, cols, numeric, member, classifier, target_type):
+def make_pipeline(cfg, cols, numeric, member, classifier, target_type, text):
     recipe = cfg["recipe"]
     seed = recipe["seed"]
     model = make_model(member["family"], member["params"], classifier, seed)
-    pre = make_preprocessor(cols, numeric, member["family"], recipe["features"], target_type, seed)
+    steps = recipe["features"]
+    pre = make_preprocessor(cols, numeric, member["family"], steps, target_type, seed, text)
     pipeline = Pipeline([("features", pre), ("model", model)])
     if classifier and recipe["calibrate"]:
         return CalibratedClassifierCV(pipeline, method="sigmoid", cv=3)
@@ -351,7 +397,7 @@ def fit_target(cfg, y, classifier, classes):
     return y
 
 
-def cross_fit(cfg, cols, numeric, X, y, X_test, classifier, classes, target_type):
+def cross_fit(cfg, cols, numeric, X, y, X_test, classifier, classes, target_type, text):
     """Out-of-fold and fold-averaged test predictions, averaged over the recipe's models."""
     width = len(classes) if classifier else 1
     oof = np.zeros((len(X), width))
@@ -362,7 +408,7 @@ def cross_fit(cfg, cols, numeric, X, y, X_test, classifier, classes, target_type
     for fold, (train_idx, valid_idx) in enumerate(folds):
         started = time.time()
         for member in members:
-            model = make_pipeline(cfg, cols, numeric, member, classifier, target_type)
+            model = make_pipeline(cfg, cols, numeric, member, classifier, target_type, text)
             model.fit(X.iloc[train_idx], y_fit[train_idx])
             oof[valid_idx] += predict_block(model, X.iloc[valid_idx], classifier, classes)
             test += predict_block(model, X_test, classifier, classes) / cfg["recipe"]["folds"]
@@ -518,6 +564,9 @@ def main(cfg):
         train = train.reset_index(drop=True)
     cols = resolve_columns(cfg, train, test_frame)
     X, X_test = clean_frame(train, cols), clean_frame(test_frame, cols)
+    text = TextFeatures(X, X_test, cols, recipe["features"], recipe["seed"])
+    X[ROW] = np.arange(len(X))
+    X_test[ROW] = len(X) + np.arange(len(X_test))
     numeric = cols["numeric"] + date_part_columns(cols)
     print(
         f"train {X.shape}, test {X_test.shape}, models: "
@@ -533,7 +582,9 @@ def main(cfg):
             cfg["classes"] = classes
         else:
             y = y.astype(float)
-        oof, test = cross_fit(cfg, cols, numeric, X, y, X_test, classifier, classes, target_type)
+        oof, test = cross_fit(
+            cfg, cols, numeric, X, y, X_test, classifier, classes, target_type, text
+        )
         if classifier:
             oof, test = finish_classes(cfg, y, oof, test, classes)
         else:
