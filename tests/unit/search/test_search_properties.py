@@ -9,6 +9,7 @@ hold the same statistics.
 
 from __future__ import annotations
 
+import anyio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from search_helpers import buggy, check_invariants, stats, working
@@ -122,3 +123,32 @@ def test_replay_from_committed_nodes_restores_the_statistics(
     best = tree.best_node()
     assert replayed.best_node() == best
     check_invariants(replayed)
+
+
+async def test_async_workers_sharing_the_locked_tree_leave_it_consistent() -> None:
+    """Workers awaiting between select and commit, as the orchestrator's do."""
+    tree = SearchTree(search_settings(num_drafts=3), lower_is_better=True, seed=5)
+    committed: list[str] = []
+
+    async def worker(name: str, seed: int) -> None:
+        for i in range(15):
+            async with tree.locked():
+                expansion = tree.select(i / 15, name)
+            if expansion is None:
+                await anyio.sleep(0.001)
+                continue
+            await anyio.sleep(0.001 * ((seed + i) % 3))  # the LLM and the script
+            async with tree.locked():
+                if (seed + i) % 5 == 0:
+                    tree.abandon(expansion)
+                else:
+                    outcome = working((seed * 7 + i) % 10 / 10) if (seed + i) % 3 else buggy()
+                    committed.append(tree.commit(expansion, outcome).id)
+                check_invariants(tree)
+
+    async with anyio.create_task_group() as tg:
+        for n in range(6):
+            tg.start_soon(worker, f"w{n}", n)
+    check_invariants(tree)
+    assert tree.in_flight() == 0 and len(set(committed)) == len(committed) > 20
+    assert tree.counts().done == len(committed)
