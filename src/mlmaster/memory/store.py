@@ -138,14 +138,14 @@ class MemoryStore:
         limit = self.settings.best_insights
         branch = _branch_of(tree, node.id)
         found: list[ContextEntry] = []
-        for candidate in tree.valid_nodes():
+        for candidate_id in tree.working_ids_best_first():  # lazy: stops at the limit
             if len(found) >= limit:
                 break
-            if candidate.id in seen:
+            if candidate_id in seen:
                 continue
-            if branch is not None and _branch_of(tree, candidate.id) == branch:
+            if branch is not None and _branch_of(tree, candidate_id) == branch:
                 continue
-            found.append(self._entry(candidate, "best"))
+            found.append(self._entry(tree.nodes[candidate_id], "best"))
         return found
 
     def _render(self, operator: Operator, entries: list[ContextEntry]) -> MemoryContext:
