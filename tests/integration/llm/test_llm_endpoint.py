@@ -94,7 +94,10 @@ async def test_retryable_faults_then_success(
     server: ScriptedServer, endpoint: EndpointFactory, fault: Reply
 ) -> None:
     server.push(fault, Reply(text="recovered"))
-    completion = await endpoint(request_timeout=0.3).chat(HELLO)
+    # Only the slow-answer case needs a short timeout; a generous one elsewhere keeps a busy
+    # machine from turning an ordinary answer into an extra, timed-out attempt.
+    timeout = 0.3 if fault.delay else 10.0
+    completion = await endpoint(request_timeout=timeout).chat(HELLO)
     assert completion.text == "recovered"
     assert completion.attempts == 2
 
