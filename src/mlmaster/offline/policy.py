@@ -106,6 +106,9 @@ def draft_order(profile: DataProfile) -> list[Family]:
     """Families worth a first try, most promising first for this kind of data."""
     if profile.columns.text:
         return ["linear", "lightgbm", "hist_gb", "random_forest", "knn", "extra_trees"]
+    if len(profile.classes or []) > 5:
+        # Many classes: boosting grows one tree per class per round; start with cheaper models.
+        return ["linear", "knn", "lightgbm", "random_forest", "hist_gb", "extra_trees"]
     if profile.n_train < 1_000:
         return ["linear", "hist_gb", "random_forest", "extra_trees", "knn", "lightgbm"]
     return ["hist_gb", "lightgbm", "linear", "random_forest", "extra_trees", "knn"]
