@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import anyio
 import typer
@@ -15,6 +15,9 @@ from mlmaster.competition.layout import Competition, load_competition
 from mlmaster.competition.spec import CompetitionPaths
 from mlmaster.errors import UserError
 from mlmaster.settings import Settings
+
+if TYPE_CHECKING:
+    from mlmaster.orchestrator.run import RunOutcome
 
 
 def run_command(
@@ -90,7 +93,8 @@ def run_command(
     raise typer.Exit(outcome.exit_code)
 
 
-async def _run(settings: Settings, competition: Competition, resume: Path | None):  # type: ignore[no-untyped-def]
+async def _run(settings: Settings, competition: Competition, resume: Path | None) -> RunOutcome:
+    # Imported here so that `mlmaster --help` and quick commands stay fast.
     from mlmaster.orchestrator.run import open_run, search
 
     async with open_run(settings, competition, resume=resume) as state:

@@ -7,12 +7,11 @@ the sum of each session's span, from its start event to its last event.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from mlmaster.competition.layout import Competition
 from mlmaster.errors import UserError
-from mlmaster.execution.result import ExecutionResult
 from mlmaster.memory import MemoryStore, insight_from_node
 from mlmaster.search import SearchTree
 from mlmaster.search.node import Node
@@ -28,11 +27,9 @@ class ResumePoint:
     elapsed: float
     steps: int
     last_seq: int
-    best_id: str | None
     tokens_in: int = 0
     tokens_out: int = 0
     cost: float = 0.0
-    execution_results: dict[str, ExecutionResult] = field(default_factory=dict)
 
 
 def rebuild(
@@ -55,7 +52,6 @@ def rebuild(
     memory = MemoryStore(settings.memory)
     for node in nodes:
         memory.add(insight_from_node(node))
-    best_id = _best(nodes, competition.spec.lower_is_better)
     tokens = sum(node.tokens or 0 for node in nodes)
     cost = sum(node.cost or 0.0 for node in nodes)
     return ResumePoint(
@@ -64,18 +60,9 @@ def rebuild(
         elapsed=_time_spent(events),
         steps=len(nodes),
         last_seq=max(int(e.get("seq", 0)) for e in events),
-        best_id=best_id,
         tokens_in=tokens,
         cost=cost,
     )
-
-
-def _best(nodes: list[Node], lower_is_better: bool) -> str | None:
-    valid = [n for n in nodes if not n.buggy and n.metric is not None and n.valid_submission]
-    if not valid:
-        return None
-    pick = min if lower_is_better else max
-    return pick(valid, key=lambda n: n.metric).id  # type: ignore[arg-type,return-value]
 
 
 def _time_spent(events: list[dict[str, Any]]) -> float:

@@ -21,6 +21,7 @@ import anyio
 
 from mlmaster.competition.layout import Competition
 from mlmaster.competition.server import running_server, validate_via_server
+from mlmaster.competition.validation import ValidationOutcome
 from mlmaster.execution.runner import Executor
 from mlmaster.journal import Journal, RunDir, read_events
 from mlmaster.llm.client import LLMError
@@ -38,7 +39,7 @@ from mlmaster.settings import Settings
 
 log = get_logger(__name__)
 
-EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+EXIT_SIGNAL: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
 @dataclass
@@ -121,8 +122,10 @@ async def open_run(
                 running_server(competition, upload_limit=settings.grader.upload_limit)
             )
 
-        async def validate(path: Path):  # type: ignore[no-untyped-def]
-            return await validate_via_server(url, path)
+        grader_url: str = url
+
+        async def validate(path: Path) -> ValidationOutcome:
+            return await validate_via_server(grader_url, path)
 
         state = RunState(
             settings=settings,
@@ -140,9 +143,6 @@ async def open_run(
             description=competition.description(),
             data_preview=preview,
         )
-        if point:
-            state.best_id = point.best_id
-            state.execution_results.update(point.execution_results)
         await journal.append(
             "run_resumed" if point else "run_started",
             competition=competition.spec.id,

@@ -44,7 +44,6 @@ class RunState:
     data_preview: str
     execution_results: dict[str, ExecutionResult] = field(default_factory=dict)
     committed: anyio.Event = field(default_factory=anyio.Event)
-    best_id: str | None = None
     stop_reason: str | None = None
     failures: int = 0
     fatal: bool = False  # a failure no retry can fix (e.g. the endpoint refuses our key)
@@ -59,21 +58,21 @@ class RunState:
     def insight_from_node(self, node: Node) -> Insight:
         return insight_from_node(node)
 
-    def note_if_best(self, node: Node) -> bool:
-        """Track the best valid node; True when ``node`` is the new best."""
-        if node.buggy or node.metric is None or not node.valid_submission:
-            return False
-        best = self.tree.nodes.get(self.best_id) if self.best_id else None
-        if best is None or best.metric is None or self._better(node.metric, best.metric):
-            self.best_id = node.id
-            return True
-        return False
-
-    def _better(self, a: float, b: float) -> bool:
-        return a < b if self.competition.spec.lower_is_better else a > b
+    def execution_of(self, node_id: str) -> ExecutionResult | None:
+        """A node's full execution result: kept in memory, or read back after a resume."""
+        if node_id not in self.execution_results:
+            path = self.run_dir.node(node_id) / "execution.json"
+            try:
+                self.execution_results[node_id] = ExecutionResult.model_validate_json(
+                    path.read_text()
+                )
+            except (OSError, ValueError):
+                return None
+        return self.execution_results[node_id]
 
     def best_node(self) -> Node | None:
-        return self.tree.nodes.get(self.best_id) if self.best_id else None
+        """The best working node; the tree keeps it as nodes commit (direction fixed per run)."""
+        return self.tree.best_node()
 
     def write_best(self, node: Node) -> None:
         submission = self.run_dir.node(node.id) / "workspace" / "submission" / "submission.csv"

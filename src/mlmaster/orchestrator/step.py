@@ -69,8 +69,9 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Ste
 
     outcome.worker_id = worker_id
     with state.tree_section():
+        best_before = state.tree.best_node()
         node = state.tree.commit(expansion, outcome)
-        new_best = state.note_if_best(node)
+        new_best = state.tree.best_node() is node and best_before is not node
     state.memory.add(state.insight_from_node(node))
     began = time.perf_counter()
     await state.journal.append("node_committed", node=node.model_dump(mode="json"))
@@ -106,7 +107,7 @@ def build_code_request(state: RunState, expansion: Expansion, timeout: float) ->
             buggy=parent.buggy,
             bug_reason=parent.bug_reason,
             review_summary=parent.review_summary or "",
-            execution=state.execution_results.get(parent.id),
+            execution=state.execution_of(parent.id),
         )
     memory = state.memory.context(state.tree, expansion.parent_id, expansion.operator)
     slot = state.executor.pool.slots[0]
