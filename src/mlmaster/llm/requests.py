@@ -9,7 +9,7 @@ the tree, the memory and the competition; nothing here knows about those parts' 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -72,7 +72,7 @@ class Exchange(BaseModel):
     node_id: str
     api_style: Literal["chat", "completions", "offline", "replay"]
     model: str | None
-    request: dict  # type: ignore[type-arg]  # messages or prompt, and parameters
+    request: dict[str, Any]  # messages or prompt, and parameters
     response_text: str
     reasoning: str | None = None
     usage: Usage = Field(default_factory=Usage)
