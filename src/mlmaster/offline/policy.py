@@ -275,6 +275,8 @@ def ensemble(recipe: Recipe, profile: DataProfile, memory: MemoryContext) -> Cho
     partner = others[0]
     if profile.n_train > LARGE_TABLE and partner.family in SLOW_MODEL_ROWS:
         return None  # a slow partner would push a large table past the time limit
+    if profile.columns.text and partner.family not in ("linear", "knn"):
+        return None  # dense models need an SVD of the whole TF-IDF: slow, and weak on text
     updated = with_change(recipe, "ensemble", models=[*recipe.models, partner])
     why = (
         f"{FAMILY_NAMES[partner.family][0]} also scored well in this run; averaging diverse "
