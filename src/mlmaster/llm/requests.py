@@ -57,6 +57,7 @@ class CodeRequest(BaseModel):
     exec_timeout: float  # seconds the script may run
     hardware: Hardware
     seed: int = 0
+    in_flight_siblings: int = 0  # other children of the same parent being written right now
 
 
 class Usage(BaseModel):

@@ -36,7 +36,7 @@ def choose(request: CodeRequest, profile: DataProfile) -> Choice:
         return choose_debug(parent, profile, request.seed)
     if request.operator == "improve" and parent is not None:
         return choose_improve(parent, profile, request.memory, request.seed, rng)
-    return choose_draft(profile, request.memory, request.seed, rng)
+    return choose_draft(profile, request.memory, request.seed, rng, request.in_flight_siblings)
 
 
 def plan_text(operator: str, choice: Choice, profile: DataProfile) -> str:

@@ -134,17 +134,24 @@ def base_recipe(family: Family, profile: DataProfile, seed: int) -> Recipe:
         folds=3 if profile.n_train > LARGE_TABLE else 5,
         max_train_rows=SLOW_MODEL_ROWS.get(family) if profile.n_train > LARGE_TABLE else None,
         seed=seed,
+        cv_seed=seed,
     )
 
 
 def choose_draft(
-    profile: DataProfile, memory: MemoryContext, seed: int, rng: random.Random
+    profile: DataProfile,
+    memory: MemoryContext,
+    seed: int,
+    rng: random.Random,
+    in_flight_siblings: int = 0,
 ) -> Choice:
     used = families_in_memory(memory)
     order = draft_order(profile)
     fresh = [f for f in order if f not in used]
     if fresh:
-        family = fresh[0]
+        # Drafts running at the same moment cannot see each other in memory: the k-th of them
+        # takes the k-th untried family, so concurrent drafts differ.
+        family = fresh[min(in_flight_siblings, len(fresh) - 1)]
         why = (
             f"{FAMILY_NAMES[family][0]} has not been tried yet"
             + (f" (memory already holds {', '.join(sorted(used))})" if used else "")

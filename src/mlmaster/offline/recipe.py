@@ -65,6 +65,9 @@ class Recipe(BaseModel):
     folds: int = Field(5, ge=2, le=10)
     max_train_rows: int | None = None  # subsample for speed and memory
     seed: int = 0
+    # The folds' seed stays the run's seed whatever the model's seed becomes, so every node's
+    # CV score is measured on the same folds and a "better" score is never just luckier folds.
+    cv_seed: int | None = None
     changes: list[str] = []  # the improve/debug changes applied so far, oldest first
 
     @property

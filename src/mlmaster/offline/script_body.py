@@ -368,7 +368,9 @@ def make_pipeline(cfg, cols, numeric, member, classifier, target_type, text):
 
 def splitter(cfg, y, classifier):
     folds = cfg["recipe"]["folds"]
-    seed = cfg["recipe"]["seed"]
+    seed = cfg["recipe"].get("cv_seed")
+    if seed is None:
+        seed = cfg["recipe"]["seed"]
     if classifier or cfg["task"] == "ordinal":
         _, counts = np.unique(y.astype(str), return_counts=True)
         if counts.min() >= folds:

@@ -128,6 +128,11 @@ def build_code_request(state: RunState, expansion: Expansion, timeout: float) ->
             memory_limit=state.settings.execution.memory_limit,
         ),
         seed=state.settings.run.seed,
+        in_flight_siblings=sum(
+            1
+            for other in state.tree.pending()
+            if other.parent_id == expansion.parent_id and other.child_id != expansion.child_id
+        ),
     )
 
 

@@ -85,6 +85,28 @@ async def test_first_draft_family_suits_the_data(
     assert recipe.changes == []
 
 
+async def test_concurrent_drafts_take_different_families(
+    make_competition: MakeCompetition,
+) -> None:
+    """Drafts in flight together see the same empty memory; their count keeps them apart."""
+    families = []
+    for siblings in range(3):
+        request = request_for(make_competition, task="binary", metric="roc_auc", n=2400)
+        request = request.model_copy(update={"in_flight_siblings": siblings})
+        families.append((await recipe_of(request)).families[0])
+    assert families[0] == "hist_gb"
+    assert len(set(families)) == 3
+
+
+async def test_cv_folds_do_not_move_with_the_model_seed(
+    make_competition: MakeCompetition,
+) -> None:
+    """Drafts fix the run's folds in the recipe; improves copy the recipe, folds included."""
+    request = request_for(make_competition, task="binary", metric="roc_auc", n=2400, seed=7)
+    recipe = await recipe_of(request)
+    assert recipe.cv_seed == 7
+
+
 async def test_drafts_steer_away_from_families_in_memory(
     make_competition: MakeCompetition,
 ) -> None:
