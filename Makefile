@@ -61,7 +61,7 @@ format: install
 	$(BIN)/ruff format src tests
 
 # A short offline search on a bundled competition, then MLE-bench-style grading of its result.
-DEMO_COMPETITION ?= breast-cancer
+DEMO_COMPETITION ?= ames-house-prices
 demo: install
 	$(BIN)/mlmaster suite build --dest data --only $(DEMO_COMPETITION)
 	$(BIN)/mlmaster run $(DEMO_COMPETITION) --profile ci --data-dir data --time-limit 2m \
