@@ -47,6 +47,9 @@ class BenchReport(BaseModel):
     started: datetime = Field(default_factory=lambda: datetime.now(UTC))
     seconds: float = 0.0
     machine: MachineInfo
+    # 1-minute load average before and after: other work on the machine slows every figure.
+    load_before: float | None = None
+    load_after: float | None = None
     scenarios: list[ScenarioResult] = Field(default_factory=list)
 
 
@@ -101,6 +104,13 @@ def render_markdown(report: BenchReport) -> str:
         "",
         f"Machine: {report.machine.line()}.",
     ]
+    if report.load_before is not None and report.load_after is not None:
+        parts += [
+            "",
+            f"Load average (1 min) before / after: {report.load_before:.1f} / "
+            f"{report.load_after:.1f} (other processes were sharing the "
+            f"{report.machine.usable_cores} cores when these exceed 0.5).",
+        ]
     goals = render_goals(report.scenarios)
     if goals:
         parts += ["", goals]

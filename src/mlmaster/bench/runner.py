@@ -7,6 +7,7 @@ that every scenario works rather than producing figures to quote.
 
 from __future__ import annotations
 
+import os
 import shutil
 import time
 from collections.abc import Callable
@@ -81,7 +82,9 @@ def run_bench(
     """Run the scenarios one after another (never two at once: they would share the CPUs)."""
     chosen = check_names(names)
     plan = plan_for(quick)
-    report = BenchReport(command=command, quick=quick, machine=describe_machine())
+    report = BenchReport(
+        command=command, quick=quick, machine=describe_machine(), load_before=os.getloadavg()[0]
+    )
     work = out_dir / "work"
     suite_dir = out_dir / "suite"
     started = time.monotonic()
@@ -93,6 +96,7 @@ def run_bench(
         report.scenarios.append(result)
         progress(f"bench: {name} done in {result.seconds:.0f} s")
     report.seconds = time.monotonic() - started
+    report.load_after = os.getloadavg()[0]
     json_path, md_path = write_report(report, out_dir)
     return report, json_path, md_path
 

@@ -172,7 +172,14 @@ def run_all(
         return record
 
     with ThreadPoolExecutor(max_workers=config.parallel) as pool:
-        return list(pool.map(lambda j: job(*j), jobs))
+        futures = [pool.submit(job, *spec) for spec in jobs]
+        try:
+            return [future.result() for future in futures]
+        except BaseException:
+            # Ctrl-C: start no further runs (those running got the signal with us).
+            for future in futures:
+                future.cancel()
+            raise
 
 
 def _mean_sd(values: list[float]) -> tuple[float | None, float | None]:

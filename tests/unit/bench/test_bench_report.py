@@ -68,6 +68,12 @@ def test_the_page_names_machine_command_goals_and_tables() -> None:
     assert "| absent | x | – | not measured |" in page
     assert "### micro (3 s)" in page
     assert "| 1000 |" in page
+    assert "Load average" not in page  # not measured: not claimed
+
+
+def test_the_load_on_the_machine_is_shown_when_measured() -> None:
+    report = _report().model_copy(update={"load_before": 0.2, "load_after": 6.04})
+    assert "Load average (1 min) before / after: 0.2 / 6.0" in render_markdown(report)
 
 
 def test_results_are_written_as_json_and_markdown_with_latest_copies(tmp_path: Path) -> None:
