@@ -12,7 +12,7 @@ SYSTEM_STAMP := $(VENV)/.system-packages
 # answers up. xgboost-cpu is XGBoost without the multi-GB CUDA libraries.
 SCRIPTS_PACKAGES := numpy pandas scipy scikit-learn lightgbm xgboost-cpu
 
-.PHONY: install test lint format envdoc demo bench clean
+.PHONY: install test lint format envdoc demo bench bench-quick clean
 
 install: $(STAMP) $(SCRIPTS_STAMP) $(SYSTEM_STAMP)
 
@@ -68,8 +68,13 @@ demo: install
 		--output runs/demo-submission.csv
 	$(BIN)/mlmaster grade $(DEMO_COMPETITION) runs/demo-submission.csv --data-dir data
 
+# How fast and how good: micro, throughput and search-quality scenarios (about 10 minutes here);
+# writes bench/results/ and the README's table source bench/latest.md.
 bench: install
-	@echo "make bench arrives with the benchmark"; exit 1
+	$(BIN)/mlmaster bench --publish bench/latest.md
+
+bench-quick: install
+	$(BIN)/mlmaster bench --quick --out bench/results/quick
 
 clean:
 	rm -rf $(VENV) $(SCRIPTS_VENV) build *.egg-info src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -75,12 +76,14 @@ class RunDir:
 
     def write_best(self, node: dict[str, Any], solution: str, submission: Path | None) -> None:
         """Replace ``best/`` as a whole, so it never mixes two nodes' files."""
-        staging = self.path / "best.tmp"
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
+        staging = Path(tempfile.mkdtemp(prefix="best.", dir=self.path))
         (staging / "solution.py").write_text(solution)
         (staging / "node.json").write_text(json.dumps(node, indent=2, default=str) + "\n")
         if submission is not None and submission.is_file():
             shutil.copyfile(submission, staging / "submission.csv")
-        shutil.rmtree(self.best, ignore_errors=True)
+        # Swap the old folder out first so ``best/`` is never half written.
+        old = self.path / f"best.old.{staging.name}"
+        if self.best.exists():
+            self.best.rename(old)
         staging.rename(self.best)
+        shutil.rmtree(old, ignore_errors=True)

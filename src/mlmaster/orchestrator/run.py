@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+import httpx
 
 from mlmaster.competition.layout import Competition
 from mlmaster.competition.server import running_server, validate_via_server
@@ -123,9 +124,11 @@ async def open_run(
             )
 
         grader_url: str = url
+        # One client for the whole run: a new one per node costs more than the validation.
+        http = await stack.enter_async_context(httpx.AsyncClient(timeout=300.0))
 
         async def validate(path: Path) -> ValidationOutcome:
-            return await validate_via_server(grader_url, path)
+            return await validate_via_server(grader_url, path, client=http)
 
         state = RunState(
             settings=settings,

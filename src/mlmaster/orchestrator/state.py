@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shutil
+import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,7 @@ class RunState:
     stop_reason: str | None = None
     failures: int = 0
     fatal: bool = False  # a failure no retry can fix (e.g. the endpoint refuses our key)
+    _best_lock: threading.Lock = field(default_factory=threading.Lock)
     step_timings: list[StepTiming] = field(default_factory=list)  # one per committed node
 
     @contextlib.contextmanager
@@ -75,10 +77,21 @@ class RunState:
         return self.tree.best_node()
 
     def write_best(self, node: Node) -> None:
-        submission = self.run_dir.node(node.id) / "workspace" / "submission" / "submission.csv"
-        self.run_dir.write_best(
-            node.model_dump(mode="json"), node.code, submission if submission.is_file() else None
-        )
+        """Write ``best/`` for ``node`` unless a better node has overtaken it meanwhile.
+
+        Runs in a worker thread; two new bests in quick succession are written one after the
+        other, and a stale one is skipped, so ``best/`` always ends as the tree's best.
+        """
+        with self._best_lock:
+            if self.tree.best_node() is not node:
+                return
+            submission = self.run_dir.node(node.id) / "workspace" / "submission"
+            submission = submission / "submission.csv"
+            self.run_dir.write_best(
+                node.model_dump(mode="json"),
+                node.code,
+                submission if submission.is_file() else None,
+            )
 
     def copy_best_to(self, output: Path) -> bool:
         source = self.run_dir.best / "submission.csv"

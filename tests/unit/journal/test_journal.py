@@ -83,3 +83,5 @@ def test_best_is_replaced_whole(tmp_path: Path) -> None:
     run.write_best({"id": "b"}, "print(2)", None)
     assert json.loads((run.best / "node.json").read_text())["id"] == "b"
     assert not (run.best / "submission.csv").exists()
+    leftovers = [p.name for p in run.path.iterdir() if p.name.startswith("best.")]
+    assert leftovers == []
