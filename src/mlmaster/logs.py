@@ -51,9 +51,11 @@ def configure_logging(
     for handler in list(root.handlers):
         root.removeHandler(handler)
         handler.close()
-    root.setLevel(numeric)
+    # The file keeps at least info-level events whatever the console shows: it is the record.
+    root.setLevel(min(numeric, logging.INFO) if json_file is not None else numeric)
 
     console_handler = logging.StreamHandler(stream)
+    console_handler.setLevel(numeric)
     console_handler.setFormatter(_formatter(_console_renderer(console, stream)))
     root.addHandler(console_handler)
 

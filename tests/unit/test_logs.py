@@ -43,9 +43,14 @@ def test_standard_library_logs_are_routed_too(tmp_path: Path) -> None:
     import logging
 
     log_file = tmp_path / "log.jsonl"
-    configure_logging("warning", console="json", json_file=log_file, stream=io.StringIO())
+    console = io.StringIO()
+    configure_logging("warning", console="json", json_file=log_file, stream=console)
     logging.getLogger("somelib").warning("careful")
     logging.getLogger("somelib").info("chatter")
-    [line] = [json.loads(x) for x in log_file.read_text().splitlines()]
-    assert line["event"] == "careful"
-    assert line["logger"] == "somelib"
+    logging.getLogger("somelib").debug("noise")
+    # The console shows the level asked for; the file keeps the record down to info.
+    [shown] = [json.loads(x) for x in console.getvalue().splitlines()]
+    assert shown["event"] == "careful"
+    kept = [json.loads(x) for x in log_file.read_text().splitlines()]
+    assert [k["event"] for k in kept] == ["careful", "chatter"]
+    assert kept[0]["logger"] == "somelib"

@@ -36,26 +36,31 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
     log_level: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--log-level",
-            help="debug, info, warning or error (console; runs also write log.jsonl).",
+            help="debug, info, warning or error on the console (runs default to log.level, "
+            "info; they also write log.jsonl).",
             case_sensitive=False,
+            show_default=False,
         ),
-    ] = "warning",
+    ] = None,
 ) -> None:
-    level = log_level.lower()
+    level = (log_level or "warning").lower()
     if level not in ("debug", "info", "warning", "error"):
         raise typer.BadParameter(
             f"{log_level!r} is not a level; use debug, info, warning or error",
             param_hint="--log-level",
         )
     configure_logging(level)
+    # Commands that configure logging again (run) honour an explicit flag over settings.
+    ctx.obj = {"log_level": level if log_level else None}
 
 
 app.command("settings")(settings_command)

@@ -34,3 +34,9 @@ def resolve_settings(profile: str | None, overrides: dict[str, Any] | None = Non
         return load_settings(profile=profile, overrides=overrides or {})
     except SettingsLoadError as error:
         fail(*error.problems)
+
+
+def log_level_flag(ctx: typer.Context) -> str | None:
+    """``--log-level`` as given before the command, or ``None`` when it was not given."""
+    root = ctx.find_root()
+    return (root.obj or {}).get("log_level")

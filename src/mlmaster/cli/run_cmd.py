@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import anyio
 import typer
 
-from mlmaster.cli.common import ProfileOption, fail, resolve_settings
+from mlmaster.cli.common import ProfileOption, fail, log_level_flag, resolve_settings
 from mlmaster.competition.layout import Competition, load_competition
 from mlmaster.competition.spec import CompetitionPaths
 from mlmaster.errors import UserError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 
 def run_command(
+    ctx: typer.Context,
     competition: Annotated[
         str | None,
         typer.Argument(
@@ -72,6 +73,7 @@ def run_command(
         "budget": {"time_limit": time_limit, "exec_timeout": exec_timeout, "max_steps": max_steps},
         "search": {"workers": workers, "policy": policy},
         "execution": {"slots": slots, "cpus": cpus, "gpus": gpus},
+        "log": {"level": log_level_flag(ctx)},
     }
     if resume is not None:
         overrides = _merge(_saved_settings(resume), overrides)

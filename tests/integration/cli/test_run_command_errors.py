@@ -61,3 +61,35 @@ def test_bad_input(
     assert expected in done.stderr
     assert "Traceback" not in done.stderr
     assert not runs.exists()
+
+
+def test_log_level_flag_quiets_the_console_not_the_record(data_dir: Path, tmp_path: Path) -> None:
+    runs = tmp_path / "runs"
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MLMASTER_")}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mlmaster",
+            "--log-level",
+            "warning",
+            "run",
+            "diabetes",
+            "--profile",
+            "ci",
+            "--data-dir",
+            str(data_dir),
+            "--runs-dir",
+            str(runs),
+            "--max-steps",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "node_committed" not in done.stderr
+    [run_dir] = list((runs / "diabetes").iterdir())
+    assert "node_committed" in (run_dir / "log.jsonl").read_text()
