@@ -24,20 +24,8 @@ def test_offline_run_ends_with_a_valid_graded_submission(
 ) -> None:
     runs, output = tmp_path / "runs", tmp_path / "out" / "submission.csv"
     done = cli.run(
-        "run",
-        "digits",
-        "--profile",
-        "ci",
-        "--data-dir",
-        str(suite_dir),
-        "--runs-dir",
-        str(runs),
-        "--output",
-        str(output),
-        "--time-limit",
-        "3m",
-        "--max-steps",
-        "3",
+        *_digits_run(suite_dir, runs),
+        *("--output", str(output), "--time-limit", "3m", "--max-steps", "3"),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "best" in done.stderr.splitlines()[-1]
@@ -62,8 +50,9 @@ def test_offline_run_ends_with_a_valid_graded_submission(
         assert (run_dir / "nodes" / node["id"] / "solution.py").is_file()
 
 
-def _start(cli: Any, suite_dir: Path, runs: Path, *extra: str) -> subprocess.Popen[str]:
-    return cli.start(
+def _digits_run(suite_dir: Path, runs: Path) -> list[str]:
+    """`mlmaster run digits` on the ci profile, with the test's data and runs folders."""
+    return [
         "run",
         "digits",
         "--profile",
@@ -72,8 +61,11 @@ def _start(cli: Any, suite_dir: Path, runs: Path, *extra: str) -> subprocess.Pop
         str(suite_dir),
         "--runs-dir",
         str(runs),
-        *extra,
-    )
+    ]
+
+
+def _start(cli: Any, suite_dir: Path, runs: Path, *extra: str) -> subprocess.Popen[str]:
+    return cli.start(*_digits_run(suite_dir, runs), *extra)
 
 
 def _wait_for_nodes(runs: Path, count: int, proc: subprocess.Popen[str], limit: float) -> Path:
