@@ -18,8 +18,7 @@ from mlmaster.execution.runner import Executor
 from mlmaster.journal import Journal, RunDir
 from mlmaster.llm.accounting import Accountant
 from mlmaster.llm.requests import Coder, Reviewer
-from mlmaster.memory import MemoryStore, insight_from_node
-from mlmaster.memory.insight import Insight
+from mlmaster.memory import MemoryStore
 from mlmaster.orchestrator.budget import Budget
 from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import SearchTree
@@ -56,9 +55,6 @@ class RunState:
         """A critical section on the tree. Synchronous on purpose: no await can sit inside,
         so on one event loop the section runs whole, and the tree stays consistent."""
         yield
-
-    def insight_from_node(self, node: Node) -> Insight:
-        return insight_from_node(node)
 
     def execution_of(self, node_id: str) -> ExecutionResult | None:
         """A node's full execution result: kept in memory, or read back after a resume."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
@@ -28,6 +27,7 @@ from mlmaster.llm.requests import (
     ReviewRequest,
 )
 from mlmaster.logs import bind_ids, get_logger
+from mlmaster.memory import insight_from_node
 from mlmaster.orchestrator.state import RunState
 from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import Expansion, Outcome
@@ -36,15 +36,7 @@ from mlmaster.search.node import ExecutionSummary
 log = get_logger(__name__)
 
 
-@dataclass
-class StepResult:
-    node_id: str
-    metric: float | None
-    buggy: bool
-    new_best: bool
-
-
-async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> StepResult:
+async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> None:
     """Carry one reserved expansion to its commit. The caller abandons it if this raises."""
     node_id = expansion.child_id
     timing = StepTiming(node_id)
@@ -72,7 +64,7 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Ste
         best_before = state.tree.best_node()
         node = state.tree.commit(expansion, outcome)
         new_best = state.tree.best_node() is node and best_before is not node
-    state.memory.add(state.insight_from_node(node))
+    state.memory.add(insight_from_node(node))
     began = time.perf_counter()
     await state.journal.append("node_committed", node=node.model_dump(mode="json"))
     timing.journal_s = time.perf_counter() - began
@@ -88,7 +80,6 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Ste
         buggy=node.buggy,
         new_best=new_best,
     )
-    return StepResult(node_id, node.metric, node.buggy, new_best)
 
 
 class _NoTime(Exception):
@@ -152,13 +143,17 @@ async def _execute_and_review(
     workspace.write_script(answer.code)
     (run_node_dir / "solution.py").write_text(answer.code)
     timing.workspace_s = time.perf_counter() - began
-    timeout = state.budget.exec_timeout() or request.exec_timeout
     # The slot is leased here rather than inside the executor so that queueing for it is
     # timed apart from the script itself.
     queued = time.perf_counter()
     async with state.executor.pool.lease() as slot:
         leased = time.perf_counter()
         timing.slot_wait_s = leased - queued
+        # The LLM call and the queue took time: the script gets what is left now, and never
+        # more than the prompt promised it.
+        timeout = state.budget.exec_timeout()
+        if timeout is None:
+            raise _NoTime()
         result = await state.executor.run(
             workspace, timeout=min(timeout, request.exec_timeout), slot=slot
         )
