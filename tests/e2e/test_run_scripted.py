@@ -140,3 +140,36 @@ async def test_scripts_that_never_end_do_not_hold_the_run_past_its_budget(
         if "time.sleep(600)" in " ".join(p.cmdline())
     ]
     assert leftovers == []
+
+
+async def test_an_endpoint_that_always_fails_ends_the_run_with_its_reason(
+    suite_dir: Path, tmp_path: Path
+) -> None:
+    async with ScriptedServer(lambda _: Reply(status=503)) as server:
+        settings = settings_for(server, tmp_path, time_limit="3m")
+        settings.llm.coder.retries = 0
+        competition = load_competition(suite_dir, "digits")
+        started = time.monotonic()
+        async with open_run(settings, competition) as state:
+            outcome = await search(state, handle_signals=False)
+        elapsed = time.monotonic() - started
+
+    assert "steps failed in a row" in outcome.stop_reason
+    assert "503" in outcome.stop_reason
+    assert outcome.exit_code == 1 and outcome.nodes == 0
+    assert elapsed < 60  # it gives up long before the budget
+    assert len(server.requests) >= 20
+
+
+async def test_an_endpoint_that_refuses_the_key_ends_the_run_at_once(
+    suite_dir: Path, tmp_path: Path
+) -> None:
+    async with ScriptedServer(lambda _: Reply(status=401, error_message="bad key")) as server:
+        settings = settings_for(server, tmp_path, time_limit="3m")
+        competition = load_competition(suite_dir, "digits")
+        async with open_run(settings, competition) as state:
+            outcome = await search(state, handle_signals=False)
+
+    assert outcome.stop_reason.startswith("LLM endpoint refused")
+    assert "401" in outcome.stop_reason
+    assert len(server.requests) <= 2  # one per worker: no retry of a refusal

@@ -41,6 +41,9 @@ from mlmaster.settings import Settings
 log = get_logger(__name__)
 
 EXIT_SIGNAL: dict[int, int] = {signal.SIGINT: 130, signal.SIGTERM: 143}
+# Steps that fail (raise, not merely produce a buggy node) this many times in a row, across all
+# workers, mean something outside the search is broken (disk full, endpoint down): stop.
+MAX_FAILURES_IN_A_ROW = 20
 
 
 @dataclass
@@ -219,20 +222,37 @@ async def worker(state: RunState, worker_id: str) -> None:
                 state.stop_reason = state.stop_reason or f"LLM endpoint refused: {error}"
                 state.fatal = True
                 return
-            state.failures += 1
             log.warning("llm_call_failed", error=str(error))
-            with anyio.move_on_after(5.0):
+            if _too_many_failures(state, error):
+                return
+            with anyio.move_on_after(1.0):  # the endpoint's own retries have waited already
                 await state.committed.wait()
             continue
         except BaseException as error:
             if not expansion.settled:
                 state.tree.abandon(expansion)
             if isinstance(error, Exception):
-                state.failures += 1
                 log.exception("step_failed", error=f"{type(error).__name__}: {error}")
+                if _too_many_failures(state, error):
+                    return
                 state.signal_commit()
+                await anyio.sleep(0.2)  # a failure that repeats must not spin the loop
                 continue
             raise
+        state.failures_in_a_row = 0
+
+
+def _too_many_failures(state: RunState, error: BaseException) -> bool:
+    """Count a failed step; past the limit the run ends, naming the last error."""
+    state.failures += 1
+    state.failures_in_a_row += 1
+    if state.failures_in_a_row < MAX_FAILURES_IN_A_ROW:
+        return False
+    state.stop_reason = state.stop_reason or (
+        f"{state.failures_in_a_row} steps failed in a row; last: {type(error).__name__}: {error}"
+    )
+    state.fatal = True
+    return True
 
 
 async def _watch_signals(scope: anyio.CancelScope, received: list[int]) -> None:

@@ -45,7 +45,8 @@ class RunState:
     execution_results: dict[str, ExecutionResult] = field(default_factory=dict)
     committed: anyio.Event = field(default_factory=anyio.Event)
     stop_reason: str | None = None
-    failures: int = 0
+    failures: int = 0  # steps that raised instead of committing
+    failures_in_a_row: int = 0
     fatal: bool = False  # a failure no retry can fix (e.g. the endpoint refuses our key)
     _best_lock: threading.Lock = field(default_factory=threading.Lock)
     step_timings: list[StepTiming] = field(default_factory=list)  # one per committed node
