@@ -28,10 +28,18 @@ def fail(*lines: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def resolve_settings(profile: str | None, overrides: dict[str, Any] | None = None) -> Settings:
+def resolve_settings(
+    profile: str | None,
+    overrides: dict[str, Any] | None = None,
+    *,
+    resumed: dict[str, Any] | None = None,
+    resumed_from: str = "resumed run",
+) -> Settings:
     """Settings from every source with the command's flags on top, or exit 2 explaining why."""
     try:
-        return load_settings(profile=profile, overrides=overrides or {})
+        return load_settings(
+            profile=profile, overrides=overrides or {}, resumed=resumed, resumed_from=resumed_from
+        )
     except SettingsLoadError as error:
         fail(*error.problems)
 

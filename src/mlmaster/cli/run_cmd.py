@@ -75,9 +75,13 @@ def run_command(
         "execution": {"slots": slots, "cpus": cpus, "gpus": gpus},
         "log": {"level": log_level_flag(ctx)},
     }
-    if resume is not None:
-        overrides = _merge(_saved_settings(resume), overrides)
-    settings = resolve_settings(profile, overrides)
+    try:
+        saved = _saved_settings(resume) if resume is not None else None
+    except UserError as error:
+        fail(str(error))
+    settings = resolve_settings(
+        profile, overrides, resumed=saved, resumed_from=f"{resume}/settings.json"
+    )
     if settings.run.competition is None:
         fail("no competition given: mlmaster run <competition> (or MLMASTER_RUN__COMPETITION)")
     try:
@@ -145,13 +149,3 @@ def _saved_settings(run_dir: Path) -> dict[str, Any]:
         role.pop("api_key", None)
     saved.get("run", {}).pop("run_id", None)
     return saved
-
-
-def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        elif value is not None:
-            out[key] = value
-    return out

@@ -62,12 +62,16 @@ def load_settings(
     profile: str | None = None,
     overrides: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    resumed: Mapping[str, Any] | None = None,
+    resumed_from: str = "resumed run",
 ) -> Settings:
     """Resolve the settings of a run from every source.
 
     ``profile`` is a profile name (a file in the settings folder) or a path to a TOML file;
     when ``None`` it comes from ``MLMASTER_PROFILE``. ``overrides`` are command-line values
     as a nested dict (highest precedence). ``environ`` defaults to ``os.environ``.
+    ``resumed`` holds the settings a resumed run was started with (named ``resumed_from`` in
+    errors): they sit above the environment and below the flags given now.
     """
     environ = os.environ if environ is None else environ
     profile = profile or environ.get("MLMASTER_PROFILE") or None
@@ -83,6 +87,8 @@ def load_settings(
         if profile_file is not None:
             layers.append(_read_toml(profile_file, problems))
     layers.append(_read_environment(environ, problems))
+    if resumed is not None:
+        layers.append(Layer(resumed_from, _drop_none(dict(resumed))))
     layers.append(Layer("command line", _drop_none(dict(overrides or {}))))
     if problems:
         raise SettingsLoadError(problems)

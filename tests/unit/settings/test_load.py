@@ -139,3 +139,22 @@ def test_shipped_profiles_load() -> None:
     assert mlebench.llm.coder.model == "deepseek-reasoner"
     assert mlebench.llm.feedback.model.startswith("gpt-4o")
     assert load_settings("ci", environ={}).llm.coder.provider == "offline"
+
+
+def test_resumed_settings_sit_between_environment_and_flags(profiles: Path) -> None:
+    saved = {"budget": {"time_limit": "3h", "exec_timeout": "20m"}, "search": {"workers": None}}
+    s = load_settings(
+        overrides={"budget": {"time_limit": "4h"}},
+        environ={"MLMASTER_BUDGET__EXEC_TIMEOUT": "5m", "MLMASTER_SEARCH__WORKERS": "3"},
+        resumed=saved,
+    )
+    assert s.budget.time_limit == 4 * 3600  # a flag given now wins
+    assert s.budget.exec_timeout == 20 * 60  # the run's own setting beats the environment
+    assert s.search.workers == 3  # an unset saved value masks nothing
+
+
+def test_a_bad_resumed_setting_names_the_run_file(profiles: Path) -> None:
+    [line] = _problems(
+        environ={}, resumed={"search": {"num_drafts": "x"}}, resumed_from="runs/r/settings.json"
+    )
+    assert line.startswith("search.num_drafts (runs/r/settings.json):")
