@@ -5,19 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-import anyio
 import typer
 
+from mlmaster import api
 from mlmaster.cli.common import ProfileOption, fail, log_level_flag, resolve_settings
-from mlmaster.competition.layout import Competition, load_competition
-from mlmaster.competition.spec import CompetitionPaths
 from mlmaster.errors import UserError
-from mlmaster.settings import Settings
-
-if TYPE_CHECKING:
-    from mlmaster.orchestrator.run import RunOutcome
 
 
 def run_command(
@@ -82,58 +76,12 @@ def run_command(
     settings = resolve_settings(
         profile, overrides, resumed=saved, resumed_from=f"{resume}/settings.json"
     )
-    if settings.run.competition is None:
-        fail("no competition given: mlmaster run <competition> (or MLMASTER_RUN__COMPETITION)")
     try:
-        chosen = _competition(settings, settings.run.public_dir)
-        outcome = anyio.run(_run, settings, chosen, resume)
+        outcome = api.run(settings, resume=resume)
     except UserError as error:
         fail(str(error))
-    except BaseExceptionGroup as group:
-        # A user error raised inside a task group (e.g. the embedded server's) arrives wrapped.
-        matched, rest = group.split(UserError)
-        if matched is None or rest is not None:
-            raise
-        fail(*(str(e) for e in _leaves(matched)))
     print(f"mlmaster: {outcome.summary()}", file=sys.stderr)
     raise typer.Exit(outcome.exit_code)
-
-
-async def _run(settings: Settings, competition: Competition, resume: Path | None) -> RunOutcome:
-    # Imported here so that `mlmaster --help` and quick commands stay fast.
-    from mlmaster.orchestrator.run import open_run, search
-
-    async with open_run(settings, competition, resume=resume) as state:
-        return await search(state, output=settings.run.output)
-
-
-def _competition(settings: Settings, public_dir: Path | None) -> Competition:
-    assert settings.run.competition is not None
-    if public_dir is None:
-        return load_competition(settings.run.data_dir, settings.run.competition)
-    from mlmaster.competition.infer import infer_spec
-
-    public = public_dir.resolve()
-    if not public.is_dir():
-        raise UserError(f"--public-dir {public_dir} is not a folder")
-    spec = infer_spec(public, settings.run.competition)
-    from mlmaster.competition.infer import find_sample_submission
-
-    paths = CompetitionPaths(
-        root=public.parent,
-        public_dir=public,
-        private_dir=public.parent / "private",
-        description_file=public / "description.md",
-        sample_submission=find_sample_submission(public),
-    )
-    return Competition(spec=spec, paths=paths)
-
-
-def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
-    out: list[BaseException] = []
-    for error in group.exceptions:
-        out.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
-    return out
 
 
 def _saved_settings(run_dir: Path) -> dict[str, Any]:

@@ -1,0 +1,89 @@
+"""The Python API: run one competition from a settings object and get its outcome.
+
+The command line, the sweep and any notebook or tool use these functions instead of shelling
+out::
+
+    from mlmaster.api import run
+    from mlmaster.settings import load_settings
+
+    settings = load_settings(profile="ci", overrides={"run": {"competition": "digits"}})
+    outcome = run(settings)
+    print(outcome.summary(), outcome.exit_code)
+
+Bad input raises :class:`mlmaster.errors.UserError` (its message says what to do); nothing is
+written before the input has been checked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import anyio
+
+from mlmaster.competition.layout import Competition, load_competition
+from mlmaster.competition.spec import CompetitionPaths
+from mlmaster.errors import UserError
+from mlmaster.settings import Settings
+
+if TYPE_CHECKING:
+    from mlmaster.orchestrator.run import RunOutcome
+
+
+def run(settings: Settings, *, resume: Path | None = None) -> RunOutcome:
+    """Run the search for ``settings.run.competition`` to its end (blocking).
+
+    ``resume`` continues the run in that run directory instead of starting a new one.
+    """
+    competition = competition_for(settings)
+    try:
+        return anyio.run(run_async, settings, competition, resume)
+    except BaseExceptionGroup as group:
+        # A user error raised inside a task group (e.g. the embedded server's) arrives wrapped.
+        matched, rest = group.split(UserError)
+        if matched is None or rest is not None:
+            raise
+        raise UserError("; ".join(str(error) for error in _leaves(matched))) from None
+
+
+async def run_async(
+    settings: Settings, competition: Competition, resume: Path | None = None
+) -> RunOutcome:
+    """The same as :func:`run` from async code, with the competition already loaded."""
+    # Imported here so that `mlmaster --help` and quick commands stay fast.
+    from mlmaster.orchestrator.run import open_run, search
+
+    async with open_run(settings, competition, resume=resume) as state:
+        return await search(state, output=settings.run.output)
+
+
+def competition_for(settings: Settings) -> Competition:
+    """The competition the settings name: a prepared one in the data dir, or a bare folder."""
+    if settings.run.competition is None:
+        raise UserError(
+            "no competition given: mlmaster run <competition> (or MLMASTER_RUN__COMPETITION)"
+        )
+    public_dir = settings.run.public_dir
+    if public_dir is None:
+        return load_competition(settings.run.data_dir, settings.run.competition)
+    from mlmaster.competition.infer import find_sample_submission, infer_spec
+
+    public = public_dir.resolve()
+    if not public.is_dir():
+        raise UserError(f"--public-dir {public_dir} is not a folder")
+    spec = infer_spec(public, settings.run.competition)
+    paths = CompetitionPaths(
+        root=public.parent,
+        public_dir=public,
+        private_dir=public.parent / "private",
+        description_file=public / "description.md",
+        sample_submission=find_sample_submission(public),
+    )
+    return Competition(spec=spec, paths=paths)
+
+
+def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for error in group.exceptions:
+        out.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return out
