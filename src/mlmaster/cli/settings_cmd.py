@@ -20,7 +20,7 @@ def settings_command(
     resolved = resolve_settings(profile)
     data = resolved.model_dump(mode="json")
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        typer.echo(json.dumps(data, indent=2, allow_nan=False))  # strict JSON: no NaN
         return
     for line in _as_text(data):
         typer.echo(line)

@@ -286,7 +286,8 @@ def _training_target(train: Path, targets: list[str]) -> _Target | None:
     if len(targets) != 1:
         return None
     try:
-        header = _header(train)
+        # Only the header: the training table may have any shape (even one column).
+        header = [str(c) for c in pd.read_csv(train, nrows=0).columns]
         if targets[0] not in header:
             return None
         values = pd.read_csv(train, usecols=[targets[0]], nrows=TARGET_ROWS)[targets[0]]

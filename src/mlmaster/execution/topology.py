@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mlmaster.errors import UserError
 from mlmaster.logs import get_logger
+from mlmaster.settings.units import format_ids
 
 log = get_logger(__name__)
 
@@ -169,4 +170,4 @@ def _even_split(items: list[int], k: int) -> list[list[int]]:
 
 
 def _ids(ids: Sequence[int]) -> str:
-    return ",".join(str(i) for i in ids)
+    return format_ids(ids)  # ranges compressed: a long list stays one short line

@@ -145,8 +145,31 @@ def _read_environment(environ: Mapping[str, str], problems: list[str]) -> Layer:
     try:
         layer.values = _EnvironmentSource(environ)()
     except (SettingsError, ValueError) as error:
-        problems.append(f"environment: {error}")
+        problems.extend(_unreadable_variables(environ) or [f"environment: {error}"])
     return layer
+
+
+def _unreadable_variables(environ: Mapping[str, str]) -> list[str]:
+    """One line per variable the environment reader rejects, naming it and the fix.
+
+    The reader's own error names only the settings group, not the variable: read each
+    ``MLMASTER_*`` variable alone to find which one it was.
+    """
+    lines = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(ENV_PREFIX) or upper in LOADER_VARIABLES:
+            continue
+        try:
+            _EnvironmentSource({name: environ[name]})()
+        except (SettingsError, ValueError):
+            shown = environ[name] if len(environ[name]) <= 40 else environ[name][:40] + "..."
+            if "__" in upper[len(ENV_PREFIX) :]:
+                fix = "write the value as JSON, e.g. [1, 2] for a list"
+            else:
+                fix = f"set its keys one by one ({upper}__<KEY>=value), or write a JSON object"
+            lines.append(f"{name} (environment): {shown!r} is not readable; {fix}")
+    return lines
 
 
 class _EnvironmentSource(EnvSettingsSource):

@@ -15,6 +15,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from mlmaster.settings.units import ByteSize, CpuList, Duration, GpuList
 
+# Each worker holds at most one LLM call or script at a time; beyond a few hundred they would
+# only queue for the LLM endpoints' limits and the slots, and each costs memory and a task.
+MAX_WORKERS = 512
+
 
 class Group(BaseModel):
     """A settings group: unknown keys are errors, values are re-checked on assignment."""
@@ -54,13 +58,21 @@ class BudgetSettings(Group):
             raise ValueError("time_limit must be above zero")
         if self.exec_timeout <= 0:
             raise ValueError("exec_timeout must be above zero")
+        if self.final_reserve >= self.time_limit:
+            raise ValueError(
+                f"final_reserve ({self.final_reserve:g} s) must be below time_limit "
+                f"({self.time_limit:g} s), or no time is left to search; lower it"
+            )
         return self
 
 
 class SearchSettings(Group):
     policy: Literal["ml-master", "greedy", "random"] = "ml-master"
     workers: int | None = Field(
-        None, ge=1, description="tree workers; twice the execution slots when unset"
+        None,
+        ge=1,
+        le=MAX_WORKERS,
+        description="tree workers; twice the execution slots when unset",
     )
     num_drafts: int = Field(5, ge=1, description="draft children of the root")
     num_improves: int = Field(3, ge=1, description="improve children of a working node")

@@ -31,6 +31,10 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "llm.coder.model is not set",
         ),
         (["diabetes", "--policy", "best"], {}, "search.policy (command line)"),
+        (["diabetes", "--cpus", "0-1000000"], {}, "CPU id 1000000 does not exist"),
+        (["diabetes", "--cpus", "0-8191"], {}, "names CPUs "),
+        (["diabetes", "--time-limit", "1m"], {}, "final_reserve (120 s) must be below"),
+        (["diabetes", "--time-limit", "1e400"], {}, "not a usable duration"),
     ],
 )
 def test_bad_input(
@@ -60,6 +64,7 @@ def test_bad_input(
     assert done.returncode == 2, done.stderr
     assert expected in done.stderr
     assert "Traceback" not in done.stderr
+    assert len(done.stderr) < 1000  # one short line, however large the input
     assert not runs.exists()
 
 

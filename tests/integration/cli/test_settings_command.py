@@ -59,3 +59,20 @@ def test_text_view_is_grouped() -> None:
     assert "[budget]" in done.stdout
     assert "time_limit = 90.0" in done.stdout
     assert "[llm.coder]" in done.stdout
+
+
+def _strict_json(text: str) -> object:
+    def refuse(constant: str) -> object:
+        raise ValueError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_view_is_strict_json_and_non_finite_durations_are_refused() -> None:
+    done = run("settings", "--json")
+    assert done.returncode == 0
+    assert _strict_json(done.stdout)
+    refused = run("settings", "--json", MLMASTER_BUDGET__TIME_LIMIT="nan")
+    assert refused.returncode == 2
+    assert refused.stdout == ""
+    assert "MLMASTER_BUDGET__TIME_LIMIT" in refused.stderr

@@ -269,6 +269,17 @@ def test_single_column_sample_is_a_user_error(tmp_path: Path) -> None:
         infer_spec(public, "c")
 
 
+def test_one_column_training_table_is_no_error(tmp_path: Path) -> None:
+    public = make_public(
+        tmp_path / "public",
+        "Submissions are evaluated on accuracy.",
+        {"id": [3], "target": [0]},
+    )
+    (public / "train.csv").write_text("id\n1\n2\n")
+    spec = infer_spec(public, "c")
+    assert (spec.id_column, spec.target_columns) == ("id", ["target"])
+
+
 def test_binary_log_loss_keeps_integer_classes(tmp_path: Path) -> None:
     public = make_public(
         tmp_path / "public",

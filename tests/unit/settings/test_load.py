@@ -158,3 +158,32 @@ def test_a_bad_resumed_setting_names_the_run_file(profiles: Path) -> None:
         environ={}, resumed={"search": {"num_drafts": "x"}}, resumed_from="runs/r/settings.json"
     )
     assert line.startswith("search.num_drafts (runs/r/settings.json):")
+
+
+def test_final_reserve_must_leave_time_to_search(profiles: Path) -> None:
+    [line] = _problems(
+        overrides={"budget": {"time_limit": "1m", "final_reserve": "2m"}}, environ={}
+    )
+    assert line.startswith("budget (command line):")
+    assert "final_reserve (120 s) must be below time_limit (60 s)" in line
+
+
+def test_workers_have_an_upper_bound(profiles: Path) -> None:
+    [line] = _problems(environ={"MLMASTER_SEARCH__WORKERS": "100000000"})
+    assert line.startswith("search.workers (environment MLMASTER_SEARCH__WORKERS):")
+    assert "less than or equal" in line
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fix"),
+    [
+        ("MLMASTER_BUDGET", "x", "MLMASTER_BUDGET__<KEY>=value"),
+        ("MLMASTER_SEARCH__UCT_DECAY", "[[0, 1", "as JSON"),
+    ],
+)
+def test_unreadable_variable_is_named_with_its_fix(
+    profiles: Path, name: str, value: str, fix: str
+) -> None:
+    [line] = _problems(environ={name: value, "MLMASTER_BUDGET__TIME_LIMIT": "1h"})
+    assert line.startswith(f"{name} (environment): ")
+    assert fix in line

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mlmaster.settings.units import _format_ids, parse_duration, parse_id_list, parse_size
+from mlmaster.settings.units import format_ids, parse_duration, parse_id_list, parse_size
 
 
 @pytest.mark.parametrize(
@@ -65,4 +65,28 @@ def test_bad_id_lists(bad: object) -> None:
 
 @given(st.sets(st.integers(0, 300), min_size=1))
 def test_id_list_round_trips_through_its_compact_form(ids: set[int]) -> None:
-    assert parse_id_list(_format_ids(sorted(ids)), what="CPU") == sorted(ids)
+    assert parse_id_list(format_ids(sorted(ids)), what="CPU") == sorted(ids)
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "1e400", float("nan"), float("inf"), "-inf", 1e300])
+def test_durations_must_be_finite_and_sane(bad: object) -> None:
+    with pytest.raises(ValueError, match="not a usable duration"):
+        parse_duration(bad)
+
+
+@pytest.mark.parametrize("bad", [0, "0", "0M", "0.1", float("nan"), float("inf"), 1e400, "9e99"])
+def test_sizes_must_be_at_least_a_byte_and_finite(bad: object) -> None:
+    with pytest.raises(ValueError, match="size"):
+        parse_size(bad)
+
+
+@pytest.mark.parametrize("bad", ["0-1000000", "99999", [0, 10**9], 10**6])
+def test_ids_beyond_any_machine_are_refused_in_a_short_line(bad: object) -> None:
+    with pytest.raises(ValueError, match="does not exist on any machine") as caught:
+        parse_id_list(bad, what="CPU")
+    assert len(str(caught.value)) < 120
+
+
+def test_id_listings_compress_ranges() -> None:
+    assert format_ids([5, 0, 1, 2, 3, 9, 10]) == "0-3,5,9-10"
+    assert format_ids(list(range(8000))) == "0-7999"
