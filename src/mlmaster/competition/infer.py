@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
-from mlmaster.competition.metrics import METRICS
+from mlmaster.competition.metrics import METRICS, metric_phrases, metrics_of_task
 from mlmaster.competition.spec import CompetitionSpec, TaskType
 from mlmaster.errors import UserError
 from mlmaster.logs import get_logger
@@ -40,38 +40,9 @@ TARGET_ROWS = 1_000_000
 # Above this many distinct integer values a target is a quantity, not a set of labels.
 MAX_LABELS = 100
 
-# Phrases naming each metric, most specific spellings first within a metric. A description is
-# searched for all of them; the earliest match wins, and at one position the longest.
-_METRIC_PHRASES: dict[str, tuple[str, ...]] = {
-    "qwk": (
-        r"quadratic(?:ally)?[ -]weighted[ -](?:cohen'?s[ -])?kappa",
-        r"\bqwk\b",
-        r"cohen'?s kappa",
-    ),
-    "map_at_k": (r"\bmap\s*@\s*\d+", r"\bmap@k\b", r"mean average precision"),
-    "rmsle": (
-        r"root[ -]mean[ -]squared?[ -]log(?:arithmic)?[ -]error",
-        r"\brmsle\b",
-    ),
-    "rmse": (r"root[ -]mean[ -]squared?[ -]error", r"\brmse\b"),
-    "mse": (r"(?<!root )mean[ -]squared?[ -]error", r"\bmse\b"),
-    "mae": (r"mean[ -]absolute[ -]error", r"\bmae\b"),
-    "r2": (r"coefficient of determination", r"\br\s*(?:\^\s*2|2|²)(?!\w)"),
-    "log_loss": (
-        r"log(?:arithmic)?[ -]?loss",
-        r"cross[ -]entropy",
-        r"negative log[ -]likelihood",
-    ),
-    "roc_auc": (
-        r"area under (?:the )?(?:receiver operating characteristic|roc)",
-        r"\broc[ -]?auc\b",
-        r"\bauc(?:[ -]roc)?\b",
-    ),
-    "f1_macro": (r"macro[ -](?:averaged[ -])?f1", r"\bf1[ -]macro\b", r"mean f1"),
-    "f1_micro": (r"micro[ -](?:averaged[ -])?f1", r"\bf1[ -]micro\b"),
-    "f1": (r"\bf1(?:[ -]score)?\b", r"\bf[ -]score\b", r"\bf-?measure\b"),
-    "accuracy": (r"classification accuracy", r"\baccuracy\b"),
-}
+# Phrases naming each metric (from the metric registry). A description is searched for all of
+# them; the earliest match wins, and at one position the longest.
+_METRIC_PHRASES: dict[str, tuple[str, ...]] = metric_phrases()
 _COMPILED = [
     (metric, re.compile(phrase, re.IGNORECASE))
     for metric, phrases in _METRIC_PHRASES.items()
@@ -86,7 +57,7 @@ _CITATION = re.compile(r"\(\d{4}\)\.\s+(.+?)\.\s+Kaggle\.")
 # Section headings MLE-bench's descriptions start with; never a competition's name.
 _GENERIC_HEADINGS = {"overview", "description", "data", "dataset description", "evaluation"}
 
-_REGRESSION_METRICS = {"rmse", "rmsle", "mse", "mae", "r2"}
+_REGRESSION_METRICS = metrics_of_task("regression")
 
 
 @dataclass(frozen=True)

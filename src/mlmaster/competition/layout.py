@@ -22,8 +22,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from mlmaster.competition.medals import MedalThresholds, infer_lower_is_better, medal_thresholds
-from mlmaster.competition.metrics import METRICS, Metric
-from mlmaster.competition.spec import CompetitionPaths, CompetitionSpec, TaskType
+from mlmaster.competition.metrics import METRICS, Metric, grader_metrics
+from mlmaster.competition.spec import CompetitionPaths, CompetitionSpec
 from mlmaster.errors import UserError
 
 SPEC_FILE = "competition.json"
@@ -31,45 +31,7 @@ MLEBENCH_CONFIG = "config.yaml"
 LEADERBOARD_FILE = "leaderboard.csv"
 
 # MLE-bench grader names (config.yaml ``grader.name``) that one of our metrics computes.
-GRADER_METRICS: dict[str, str] = {
-    "accuracy": "accuracy",
-    "auc": "roc_auc",
-    "auc-roc": "roc_auc",
-    "roc-auc": "roc_auc",
-    "mean-column-wise-auc": "roc_auc_multilabel",
-    "mean-column-wise-roc-auc": "roc_auc_multilabel",
-    "log-loss": "log_loss",
-    "logloss": "log_loss",
-    "binary-log-loss": "log_loss",
-    "multi-class-log-loss": "log_loss",
-    "rmse": "rmse",
-    "rmsle": "rmsle",
-    "mean-column-wise-rmsle": "rmsle",
-    "mae": "mae",
-    "mse": "mse",
-    "r2": "r2",
-    "f1": "f1",
-    "f1-score": "f1",
-    "macro-f1": "f1_macro",
-    "f1-macro": "f1_macro",
-    "micro-f1": "f1_micro",
-    "f1-micro": "f1_micro",
-    "qwk": "qwk",
-    "quadratic-weighted-kappa": "qwk",
-    "map@k": "map_at_k",
-}
-
-_TASK_OF_METRIC: dict[str, TaskType] = {
-    "accuracy": "multiclass",
-    "roc_auc": "binary",
-    "roc_auc_multilabel": "multilabel",
-    "log_loss": "multiclass",
-    "f1": "binary",
-    "f1_macro": "multiclass",
-    "f1_micro": "multiclass",
-    "qwk": "ordinal",
-    "map_at_k": "other",
-}
+GRADER_METRICS: dict[str, str] = grader_metrics()
 
 
 class Leaderboard(BaseModel):
@@ -277,7 +239,7 @@ def _spec_from_mlebench_config(root: Path, competition_id: str) -> CompetitionSp
         lower_is_better=METRICS[metric].lower_is_better,
         id_column=columns[0],
         target_columns=columns[1:],
-        task_type=_TASK_OF_METRIC.get(metric, "regression"),
+        task_type=METRICS[metric].task_type,
         answers_file=answers.name,
         sample_submission_file=sample.name,
     )

@@ -1,13 +1,20 @@
-"""The metrics competitions are graded by, keyed by name, computed with scikit-learn.
+"""Every metric competitions are graded by: one :class:`Metric` record each, in one registry.
 
-Each :class:`Metric` knows its direction, the domain its predictions must lie in (which the
-validator enforces before scoring) and how to score a submission against the answers once both
-are aligned on the competition's id column. Only MAP@K has no scikit-learn counterpart and is
-written out here, as Kaggle defines it.
+A record holds every fact about its metric that any part of mlmaster needs: the score function
+(computed with scikit-learn; only MAP@K is written out, as Kaggle defines it), the direction,
+what the predictions must be (the domain the validator enforces before scoring), the task a
+competition graded by it usually is, MLE-bench's grader names for it, the phrases a description
+names it by, scikit-learn's scorer for it and the range its scores lie in. Every other table
+(the config.yaml grader map, the description keyword rules, the offline coder's output kinds,
+cross-validation scorers) is derived from :data:`METRICS`.
+
+Adding a metric: write its score function, :func:`register` one record below, and add its
+parity case to the test that holds the generated scripts' own metric code to this one.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -16,7 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
-from mlmaster.competition.spec import CompetitionSpec
+from mlmaster.competition.spec import CompetitionSpec, TaskType
 
 # What the predictions of a metric must look like; validation checks these before scoring.
 Domain = Literal[
@@ -27,9 +34,20 @@ Domain = Literal[
     "real",  # any finite number
     "ranking",  # space-separated predicted items, best first (MAP@K)
 ]
+# What a metric scores, as a model must produce it.
+Predictions = Literal["probabilities", "labels", "values", "ranking"]
+_PREDICTIONS: dict[Domain, Predictions] = {
+    "probability": "probabilities",
+    "label": "labels",
+    "integer_label": "labels",
+    "non_negative": "values",
+    "real": "values",
+    "ranking": "ranking",
+}
 
 # MLE-bench (and Kaggle) clip log-loss probabilities to [eps, 1 - eps].
 LOG_LOSS_EPS = 1e-15
+UNBOUNDED = math.inf
 
 
 class InvalidSubmissionError(ValueError):
@@ -41,12 +59,23 @@ ScoreFn = Callable[[np.ndarray, np.ndarray, CompetitionSpec], float]
 
 @dataclass(frozen=True)
 class Metric:
-    """One grading metric: its direction, its prediction domain and its score function."""
+    """One grading metric and every fact about it; the other tables derive from these."""
 
-    name: str
+    name: str  # the key competition specs use, e.g. "rmsle"
     lower_is_better: bool
-    domain: Domain
-    _score: ScoreFn
+    domain: Domain  # what each prediction must be; the validator enforces it
+    task_type: TaskType  # the task a competition graded by this metric usually is
+    score_fn: ScoreFn  # (y_true, y_pred, spec) -> score, both aligned on the ids
+    graders: tuple[str, ...]  # MLE-bench config.yaml ``grader.name`` values that compute it
+    phrases: tuple[str, ...]  # regexes naming it in a description, most specific first
+    sklearn_scoring: str | None  # scikit-learn's scorer computing it; None: none exists
+    bounds: tuple[float, float]  # the range of its scores (the best end is one of them)
+    about: str  # what it computes, in one line
+
+    @property
+    def predictions(self) -> Predictions:
+        """What the metric scores: probabilities, labels, values or rankings."""
+        return _PREDICTIONS[self.domain]
 
     def score(
         self, answers: pd.DataFrame, submission: pd.DataFrame, spec: CompetitionSpec
@@ -58,7 +87,7 @@ class Metric:
         elif self.domain != "ranking":
             y_true = _as_numbers(y_true, "answers")
             y_pred = _as_numbers(y_pred, "submission")
-        return float(self._score(y_true, y_pred, spec))
+        return float(self.score_fn(y_true, y_pred, spec))
 
 
 def align(
@@ -221,25 +250,18 @@ def _items(cell: object) -> list[str]:
     return str(cell).split()
 
 
-METRICS: dict[str, Metric] = {
-    metric.name: metric
-    for metric in [
-        Metric("accuracy", False, "label", _accuracy),
-        Metric("roc_auc", False, "probability", _roc_auc),
-        Metric("roc_auc_multilabel", False, "probability", _roc_auc),
-        Metric("log_loss", True, "probability", _log_loss),
-        Metric("rmse", True, "real", _rmse),
-        Metric("rmsle", True, "non_negative", _rmsle),
-        Metric("mae", True, "real", _mae),
-        Metric("mse", True, "real", _mse),
-        Metric("r2", False, "real", _r2),
-        Metric("f1", False, "label", _f1_binary),
-        Metric("f1_macro", False, "label", _f1_macro),
-        Metric("f1_micro", False, "label", _f1_micro),
-        Metric("qwk", False, "integer_label", _qwk),
-        Metric("map_at_k", False, "ranking", _map_at_k),
-    ]
-}
+METRICS: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    """Add ``metric`` to the registry; its name and grader aliases must be new."""
+    if metric.name in METRICS:
+        raise ValueError(f"metric {metric.name!r} is registered twice")
+    taken = {alias for known in METRICS.values() for alias in known.graders}
+    if clash := taken.intersection(metric.graders):
+        raise ValueError(f"grader name(s) {sorted(clash)} already name another metric")
+    METRICS[metric.name] = metric
+    return metric
 
 
 def get_metric(name: str) -> Metric:
@@ -248,3 +270,241 @@ def get_metric(name: str) -> Metric:
         return METRICS[name]
     except KeyError:
         raise KeyError(f"unknown metric {name!r}; known: {', '.join(sorted(METRICS))}") from None
+
+
+# --- views derived from the registry ----------------------------------------------------
+
+
+def grader_metrics() -> dict[str, str]:
+    """MLE-bench grader name (``config.yaml`` ``grader.name``) -> our metric's name."""
+    return {alias: m.name for m in METRICS.values() for alias in m.graders}
+
+
+def metric_phrases() -> dict[str, tuple[str, ...]]:
+    """Metric name -> the regexes naming it in a competition description."""
+    return {m.name: m.phrases for m in METRICS.values()}
+
+
+def metrics_scoring(predictions: Predictions) -> frozenset[str]:
+    """Names of the metrics that score ``predictions`` (probabilities, labels, ...)."""
+    return frozenset(m.name for m in METRICS.values() if m.predictions == predictions)
+
+
+def metrics_of_task(task_type: TaskType) -> frozenset[str]:
+    """Names of the metrics whose competitions are usually of ``task_type``."""
+    return frozenset(m.name for m in METRICS.values() if m.task_type == task_type)
+
+
+# --- the records ----------------------------------------------------------------------------
+
+_UNIT = (0.0, 1.0)
+_NON_NEGATIVE = (0.0, UNBOUNDED)
+
+register(
+    Metric(
+        name="accuracy",
+        lower_is_better=False,
+        domain="label",
+        task_type="multiclass",
+        score_fn=_accuracy,
+        graders=("accuracy",),
+        phrases=(r"classification accuracy", r"\baccuracy\b"),
+        sklearn_scoring="accuracy",
+        bounds=_UNIT,
+        about="the fraction of rows whose predicted label equals the true one",
+    )
+)
+register(
+    Metric(
+        name="roc_auc",
+        lower_is_better=False,
+        domain="probability",
+        task_type="binary",
+        score_fn=_roc_auc,
+        graders=("auc", "auc-roc", "roc-auc"),
+        phrases=(
+            r"area under (?:the )?(?:receiver operating characteristic|roc)",
+            r"\broc[ -]?auc\b",
+            r"\bauc(?:[ -]roc)?\b",
+        ),
+        sklearn_scoring="roc_auc",
+        bounds=_UNIT,
+        about="the area under the ROC curve of the predicted scores",
+    )
+)
+register(
+    Metric(
+        name="roc_auc_multilabel",
+        lower_is_better=False,
+        domain="probability",
+        task_type="multilabel",
+        score_fn=_roc_auc,
+        graders=("mean-column-wise-auc", "mean-column-wise-roc-auc"),
+        phrases=(),  # named like roc_auc; several target columns make it this one
+        sklearn_scoring="roc_auc",
+        bounds=_UNIT,
+        about="the mean over target columns of each column's ROC AUC",
+    )
+)
+register(
+    Metric(
+        name="log_loss",
+        lower_is_better=True,
+        domain="probability",
+        task_type="multiclass",
+        score_fn=_log_loss,
+        graders=("log-loss", "logloss", "binary-log-loss", "multi-class-log-loss"),
+        phrases=(
+            r"log(?:arithmic)?[ -]?loss",
+            r"cross[ -]entropy",
+            r"negative log[ -]likelihood",
+        ),
+        sklearn_scoring="neg_log_loss",
+        bounds=_NON_NEGATIVE,
+        about="the cross-entropy of the predicted probabilities (rows normalised, clipped)",
+    )
+)
+register(
+    Metric(
+        name="rmse",
+        lower_is_better=True,
+        domain="real",
+        task_type="regression",
+        score_fn=_rmse,
+        graders=("rmse",),
+        phrases=(r"root[ -]mean[ -]squared?[ -]error", r"\brmse\b"),
+        sklearn_scoring="neg_root_mean_squared_error",
+        bounds=_NON_NEGATIVE,
+        about="the root mean squared error (several columns: the mean of each column's)",
+    )
+)
+register(
+    Metric(
+        name="rmsle",
+        lower_is_better=True,
+        domain="non_negative",
+        task_type="regression",
+        score_fn=_rmsle,
+        graders=("rmsle", "mean-column-wise-rmsle"),
+        phrases=(r"root[ -]mean[ -]squared?[ -]log(?:arithmic)?[ -]error", r"\brmsle\b"),
+        sklearn_scoring="neg_root_mean_squared_log_error",
+        bounds=_NON_NEGATIVE,
+        about="the RMSE of log(1 + value) (several columns: the mean of each column's)",
+    )
+)
+register(
+    Metric(
+        name="mae",
+        lower_is_better=True,
+        domain="real",
+        task_type="regression",
+        score_fn=_mae,
+        graders=("mae",),
+        phrases=(r"mean[ -]absolute[ -]error", r"\bmae\b"),
+        sklearn_scoring="neg_mean_absolute_error",
+        bounds=_NON_NEGATIVE,
+        about="the mean absolute error",
+    )
+)
+register(
+    Metric(
+        name="mse",
+        lower_is_better=True,
+        domain="real",
+        task_type="regression",
+        score_fn=_mse,
+        graders=("mse",),
+        phrases=(r"(?<!root )mean[ -]squared?[ -]error", r"\bmse\b"),
+        sklearn_scoring="neg_mean_squared_error",
+        bounds=_NON_NEGATIVE,
+        about="the mean squared error",
+    )
+)
+register(
+    Metric(
+        name="r2",
+        lower_is_better=False,
+        domain="real",
+        task_type="regression",
+        score_fn=_r2,
+        graders=("r2",),
+        phrases=(r"coefficient of determination", r"\br\s*(?:\^\s*2|2|²)(?!\w)"),
+        sklearn_scoring="r2",
+        bounds=(-UNBOUNDED, 1.0),
+        about="the coefficient of determination R²",
+    )
+)
+register(
+    Metric(
+        name="f1",
+        lower_is_better=False,
+        domain="label",
+        task_type="binary",
+        score_fn=_f1_binary,
+        graders=("f1", "f1-score"),
+        phrases=(r"\bf1(?:[ -]score)?\b", r"\bf[ -]score\b", r"\bf-?measure\b"),
+        sklearn_scoring="f1",
+        bounds=_UNIT,
+        about="the F1 score of the positive class, on hard labels",
+    )
+)
+register(
+    Metric(
+        name="f1_macro",
+        lower_is_better=False,
+        domain="label",
+        task_type="multiclass",
+        score_fn=_f1_macro,
+        graders=("macro-f1", "f1-macro"),
+        phrases=(r"macro[ -](?:averaged[ -])?f1", r"\bf1[ -]macro\b", r"mean f1"),
+        sklearn_scoring="f1_macro",
+        bounds=_UNIT,
+        about="the mean over classes of each class's F1 score",
+    )
+)
+register(
+    Metric(
+        name="f1_micro",
+        lower_is_better=False,
+        domain="label",
+        task_type="multiclass",
+        score_fn=_f1_micro,
+        graders=("micro-f1", "f1-micro"),
+        phrases=(r"micro[ -](?:averaged[ -])?f1", r"\bf1[ -]micro\b"),
+        sklearn_scoring="f1_micro",
+        bounds=_UNIT,
+        about="the F1 score over all classes' counts pooled",
+    )
+)
+register(
+    Metric(
+        name="qwk",
+        lower_is_better=False,
+        domain="integer_label",
+        task_type="ordinal",
+        score_fn=_qwk,
+        graders=("qwk", "quadratic-weighted-kappa"),
+        phrases=(
+            r"quadratic(?:ally)?[ -]weighted[ -](?:cohen'?s[ -])?kappa",
+            r"\bqwk\b",
+            r"cohen'?s kappa",
+        ),
+        sklearn_scoring=None,  # scikit-learn has no kappa scorer
+        bounds=(-1.0, 1.0),
+        about="quadratic weighted Cohen's kappa between predicted and true ratings",
+    )
+)
+register(
+    Metric(
+        name="map_at_k",
+        lower_is_better=False,
+        domain="ranking",
+        task_type="other",
+        score_fn=_map_at_k,
+        graders=("map@k",),
+        phrases=(r"\bmap\s*@\s*\d+", r"\bmap@k\b", r"mean average precision"),
+        sklearn_scoring=None,
+        bounds=_UNIT,
+        about="Kaggle's mean average precision at K of space-separated ranked items",
+    )
+)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from pydantic import BaseModel
 
+from mlmaster.competition.metrics import METRICS
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.llm.requests import ParentSolution
 from mlmaster.memory.insight import MemoryContext
@@ -30,8 +31,6 @@ LARGE_TABLE = 50_000  # rows above which scripts use 3 folds and slow models sub
 SLOW_MODEL_ROWS: dict[Family, int] = {"knn": 20_000, "random_forest": 50_000, "extra_trees": 50_000}
 MAX_ENSEMBLE = 3
 MIN_ROWS_WHEN_LIGHTER = 2_000
-# scikit-learn scorers that follow the competition metric when a logistic penalty is tuned.
-LINEAR_CV_SCORING = {"log_loss": "neg_log_loss", "roc_auc": "roc_auc", "f1": "f1"}
 
 
 class Choice(BaseModel):
@@ -197,7 +196,7 @@ def more_capacity(recipe: Recipe, profile: DataProfile) -> Recipe:
             p["alpha"] = "cv"
         else:
             p["C"] = "cv"
-            p["scoring"] = LINEAR_CV_SCORING.get(profile.metric, "accuracy")
+            p["scoring"] = _linear_cv_scoring(profile.metric)
     elif first.family == "knn":
         p["n_neighbors"] = int(p.get("n_neighbors") or 15) + 10
     models = [first.model_copy(update={"params": p}), *recipe.models[1:]]
@@ -454,3 +453,9 @@ def choose_debug(parent: ParentSolution, profile: DataProfile, seed: int) -> Cho
     return Choice(
         recipe=with_change(safe_recipe(profile, seed), "fallback"), tag="fallback", why=why
     )
+
+
+def _linear_cv_scoring(metric: str) -> str:
+    """The scorer a logistic penalty is tuned by: the competition metric's, else accuracy."""
+    known = METRICS.get(metric)
+    return (known.sklearn_scoring if known else None) or "accuracy"

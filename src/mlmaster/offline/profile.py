@@ -15,14 +15,15 @@ from typing import Literal
 import pandas as pd
 from pydantic import BaseModel
 
+from mlmaster.competition.metrics import metrics_scoring
 from mlmaster.competition.spec import CompetitionSpec, TaskType
 
 Output = Literal["proba", "label", "value", "ranking"]
 
 # Metrics scored on probabilities, on ranked label lists, or on hard labels.
-PROBA_METRICS = {"roc_auc", "roc_auc_multilabel", "log_loss"}
-RANKING_METRICS = {"map_at_k"}
-LABEL_METRICS = {"accuracy", "f1", "f1_macro", "f1_micro", "qwk"}
+PROBA_METRICS = metrics_scoring("probabilities")
+RANKING_METRICS = metrics_scoring("ranking")
+LABEL_METRICS = metrics_scoring("labels")
 
 # Rows read to classify columns: enough to see their nature, cheap on large tables.
 PROFILE_ROWS = 20_000

@@ -57,7 +57,8 @@ INPUT = Path("input")
 SUBMISSION = Path("submission") / "submission.csv"
 # The slot's CPUs: OMP_NUM_THREADS when the executor sets it, else the CPUs we may run on.
 N_JOBS = max(1, int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)) or 1))
-PROBA_EPS = 1e-6
+# The grader clips log-loss probabilities to [eps, 1 - eps], as Kaggle and MLE-bench do.
+LOG_LOSS_EPS = 1e-15
 METRIC_PREFIX = "VALIDATION_METRIC:"
 ROW = "__row__"  # row number column: train rows first, then test rows
 
@@ -90,10 +91,13 @@ def single_score(name, y_true, pred, cfg):
         return roc_auc_score((y_true == positive).astype(int), pred)
     if name == "log_loss":
         if pred.ndim == 2:
-            clipped = np.clip(pred, PROBA_EPS, 1 - PROBA_EPS)
-            clipped = clipped / clipped.sum(axis=1, keepdims=True)
-            return log_loss(y_true, clipped, labels=cfg["classes"])
-        return log_loss((y_true == positive).astype(int), np.clip(pred, PROBA_EPS, 1 - PROBA_EPS))
+            # As the grader: each row divided by its sum (an all-zero row: uniform), clipped.
+            sums = pred.sum(axis=1, keepdims=True)
+            rows = np.divide(pred, sums, out=np.full_like(pred, 1 / pred.shape[1]), where=sums > 0)
+            rows = np.clip(rows, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
+            return log_loss(y_true, rows, labels=cfg["classes"])
+        clipped = np.clip(pred, LOG_LOSS_EPS, 1 - LOG_LOSS_EPS)
+        return log_loss((y_true == positive).astype(int), clipped, labels=[0, 1])
     if name == "rmse":
         return float(np.sqrt(mean_squared_error(y_true, pred)))
     if name == "rmsle":
@@ -120,10 +124,8 @@ def single_score(name, y_true, pred, cfg):
 
 
 def competition_score(cfg, truths, preds):
-    """The metric over every target: columns pooled where the metric pools them, else averaged."""
+    """The metric over every target column: the mean of each column's score, as the grader."""
     name = cfg["metric"]
-    if len(truths) > 1 and name in ("rmse", "rmsle", "mae", "mse", "r2"):
-        return single_score(name, np.column_stack(truths), np.column_stack(preds), cfg)
     return float(
         np.mean([single_score(name, t, p, cfg) for t, p in zip(truths, preds, strict=True)])
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -10,12 +11,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn import metrics as skm
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 
 from mlmaster.competition.metrics import (
     METRICS,
     InvalidSubmissionError,
     average_precision_at_k,
     get_metric,
+    metric_phrases,
+    metrics_of_task,
+    register,
 )
 from mlmaster.competition.spec import CompetitionSpec
 
@@ -199,3 +204,101 @@ def test_perfect_predictions_score_best(labels: list[int]) -> None:
     assert METRICS["rmse"].score(answers, submission, spec("rmse")) == 0.0
     if len(set(labels)) > 1:
         assert METRICS["qwk"].score(answers, submission, spec("qwk")) == pytest.approx(1.0)
+
+
+# --- the registry: one record per metric, every other table derived from it ----------------
+
+
+class _Fixed(BaseEstimator):
+    """An 'estimator' that returns fixed predictions, so a scikit-learn scorer scores them."""
+
+    def __init__(self, predictions: np.ndarray | None = None) -> None:
+        self.predictions = predictions
+
+    def predict(self, X: object) -> np.ndarray:
+        assert self.predictions is not None
+        return self.predictions
+
+    def predict_proba(self, X: object) -> np.ndarray:
+        assert self.predictions is not None
+        return np.column_stack([1 - self.predictions, self.predictions])
+
+
+class _FixedClassifier(ClassifierMixin, _Fixed):
+    classes_ = np.array([0, 1])
+
+
+class _FixedRegressor(RegressorMixin, _Fixed):
+    pass
+
+
+SCORER_CASES = {
+    "accuracy": (BINARY, (PROBS > 0.5).astype(int)),
+    "roc_auc": (BINARY, PROBS),
+    "log_loss": (BINARY, PROBS),
+    "rmse": (REAL, REAL[::-1]),
+    "rmsle": (POSITIVE, POSITIVE[::-1]),
+    "mae": (REAL, REAL[::-1]),
+    "mse": (REAL, REAL[::-1]),
+    "r2": (REAL, REAL * 0.9 + 1),
+    "f1": (BINARY, (PROBS > 0.5).astype(int)),
+    "f1_macro": (CLASSES, GUESSES),
+    "f1_micro": (CLASSES, GUESSES),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SCORER_CASES))
+def test_the_declared_scikit_learn_scorer_computes_the_metric(name: str) -> None:
+    metric = METRICS[name]
+    assert metric.sklearn_scoring is not None
+    y_true, y_pred = SCORER_CASES[name]
+    scorer = skm.get_scorer(metric.sklearn_scoring)
+    fixed = _FixedRegressor if metric.task_type == "regression" else _FixedClassifier
+    sign = -1.0 if metric.lower_is_better else 1.0  # scikit-learn's scorers: higher is better
+    answers, submission = frames(y_true, y_pred)
+    expected = metric.score(answers, submission, spec(name))
+    assert sign * scorer(fixed(y_pred), None, y_true) == pytest.approx(expected, abs=1e-9)
+
+
+def test_every_metric_with_a_scorer_is_checked_against_it() -> None:
+    with_scorer = {n for n, m in METRICS.items() if m.sklearn_scoring}
+    assert with_scorer - {"roc_auc_multilabel"} == set(SCORER_CASES)
+
+
+def test_derived_tables_name_only_registered_metrics() -> None:
+    from mlmaster.competition.layout import GRADER_METRICS
+    from mlmaster.offline.profile import LABEL_METRICS, PROBA_METRICS, RANKING_METRICS
+
+    assert set(GRADER_METRICS.values()) == set(METRICS)  # every metric has an MLE-bench name
+    assert GRADER_METRICS["multi-class-log-loss"] == "log_loss"
+    kinds = [PROBA_METRICS, LABEL_METRICS, RANKING_METRICS, metrics_of_task("regression")]
+    assert set().union(*kinds) == set(METRICS)
+    assert sum(len(k) for k in kinds) == len(METRICS)  # each metric in exactly one kind
+
+
+def test_metric_phrases_name_their_metric() -> None:
+    import re
+
+    for name, phrases in metric_phrases().items():
+        for phrase in phrases:
+            assert re.compile(phrase, re.IGNORECASE), f"{name}: {phrase}"
+    from mlmaster.competition.infer import metric_from_description
+
+    assert metric_from_description("Submissions are scored on RMSLE.") == "rmsle"
+    assert metric_from_description("## Evaluation\nquadratic weighted kappa") == "qwk"
+
+
+def test_scores_lie_within_the_declared_bounds() -> None:
+    for name, (y_true, y_pred, _) in {c[0]: c[1:] for c in CASES}.items():
+        low, high = METRICS[name].bounds
+        answers, submission = frames(y_true, y_pred)
+        assert low <= METRICS[name].score(answers, submission, spec(name)) <= high
+
+
+def test_a_metric_or_grader_name_registered_twice_is_refused() -> None:
+    accuracy = METRICS["accuracy"]
+    with pytest.raises(ValueError, match="registered twice"):
+        register(accuracy)
+    with pytest.raises(ValueError, match="already name another metric"):
+        register(dataclasses.replace(accuracy, name="accuracy_again"))
+    assert "accuracy_again" not in METRICS

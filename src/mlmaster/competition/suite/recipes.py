@@ -51,17 +51,20 @@ TIERS: tuple[Tier, ...] = ("naive", "beginner", "intermediate", "strong", "top")
 CV_FOLDS = 3  # out-of-fold predictions (model choice, blend weights, thresholds)
 SEARCH_FOLDS = 3  # the inner grid searches
 BEGINNER_COLUMNS = 3
-_CLASSIFICATION = {"log_loss", "roc_auc", "accuracy", "f1"}  # QWK is solved as regression
-_SEARCH_SCORING = {
-    "log_loss": "neg_log_loss",
-    "roc_auc": "roc_auc",
-    "accuracy": "accuracy",
-    "f1": "neg_log_loss",  # rank well first; the threshold is tuned afterwards
+# Grid searches score by the metric's own scikit-learn scorer, except where a surrogate ranks
+# candidates better: F1 ranks probabilities first (the threshold is tuned afterwards), QWK is
+# solved as regression, RMSLE is fitted in the log target's space (see _log_target).
+_SEARCH_SURROGATE = {
+    "f1": "neg_log_loss",
     "qwk": "neg_mean_squared_error",
-    "rmse": "neg_root_mean_squared_error",
-    "rmsle": "neg_root_mean_squared_error",  # in the log target's space (see _log_target)
-    "mae": "neg_mean_absolute_error",
+    "rmsle": "neg_root_mean_squared_error",
 }
+
+
+def _search_scoring(metric: str) -> str:
+    scoring = _SEARCH_SURROGATE.get(metric) or METRICS[metric].sklearn_scoring
+    assert scoring is not None, f"no grid-search scorer for {metric}"
+    return scoring
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,8 @@ class Task:
 
     @property
     def classification(self) -> bool:
-        return self.metric in _CLASSIFICATION
+        # QWK's ordinal labels are solved as regression.
+        return METRICS[self.metric].predictions != "values" and self.metric != "qwk"
 
     def folds(self, n: int = 0) -> KFold | StratifiedKFold:
         n = n or CV_FOLDS
@@ -235,7 +239,7 @@ def _searched(task: Task, pipe: BaseEstimator, grid: dict[str, list[Any]]) -> Ba
         grid = {f"regressor__{key}": values for key, values in grid.items()}
         pipe = _log_target(pipe)
     return GridSearchCV(
-        pipe, grid, scoring=_SEARCH_SCORING[task.metric], cv=task.folds(SEARCH_FOLDS)
+        pipe, grid, scoring=_search_scoring(task.metric), cv=task.folds(SEARCH_FOLDS)
     )
 
 

@@ -50,14 +50,6 @@ LEADERBOARD_DIR = Path(__file__).parent / "leaderboards"
 MANIFEST = LEADERBOARD_DIR / "manifest.json"
 MODULE = "mlmaster.competition.suite.references"
 
-# Ranges the metrics can take; synthetic teams are kept inside them.
-_RANGE: dict[str, tuple[float, float]] = {
-    "accuracy": (0.0, 1.0),
-    "roc_auc": (0.0, 1.0),
-    "f1": (0.0, 1.0),
-    "qwk": (-1.0, 1.0),
-}
-
 
 def run_references(entry: SuiteCompetition) -> list[dict[str, object]]:
     """Every recipe of ``entry`` at every seed, scored on the answers (tier order kept)."""
@@ -100,7 +92,7 @@ def leaderboard(runs: list[dict[str, object]], metric_name: str) -> pd.DataFrame
     lower = METRICS[metric_name].lower_is_better
     worse = 1.0 if lower else -1.0
     best = tier_best(runs, lower)
-    low, high = _RANGE.get(metric_name, (0.0, np.inf))
+    low, high = METRICS[metric_name].bounds  # synthetic teams stay inside the metric's range
     rows: list[tuple[str, float]] = []
     for index, tier in enumerate(TIERS):
         neighbour = TIERS[index - 1] if index else TIERS[1]
