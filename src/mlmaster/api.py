@@ -66,18 +66,19 @@ def competition_for(settings: Settings) -> Competition:
     public_dir = settings.run.public_dir
     if public_dir is None:
         return load_competition(settings.run.data_dir, settings.run.competition)
-    from mlmaster.competition.infer import find_sample_submission, infer_spec
+    from mlmaster.competition.infer import infer_spec
 
     public = public_dir.resolve()
     if not public.is_dir():
         raise UserError(f"--public-dir {public_dir} is not a folder")
     spec = infer_spec(public, settings.run.competition)
+    sample = spec.sample_submission_file
     paths = CompetitionPaths(
         root=public.parent,
         public_dir=public,
         private_dir=public.parent / "private",
         description_file=public / "description.md",
-        sample_submission=find_sample_submission(public),
+        sample_submission=public / sample if sample else None,
     )
     return Competition(spec=spec, paths=paths)
 

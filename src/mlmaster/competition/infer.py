@@ -4,7 +4,10 @@ Inside MLE-bench's container the agent sees only ``prepared/public``: data files
 submission and ``description.md``; no ``competition.json``, no ``config.yaml``, no answers.
 :func:`infer_spec` recovers what a run needs from those files alone:
 
-* the id column and target columns: the sample submission's header (first column, the rest);
+* the sample submission: :func:`mlmaster.competition.sample.find_sample` (any usual name, a
+  pattern, inside an archive, or none);
+* the id column and target columns: the sample submission's header (first column, the rest),
+  else a header line the description's submission section shows, else unknown;
 * the metric: the first metric the description's evaluation section names (keyword table);
 * the direction: that metric's, from :mod:`mlmaster.competition.metrics`;
 * the task type: from the metric, the sample submission and the training target;
@@ -24,6 +27,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from mlmaster.competition.metrics import METRICS, metric_phrases, metrics_of_task
+from mlmaster.competition.sample import SampleSubmission, find_sample
 from mlmaster.competition.spec import CompetitionSpec, TaskType
 from mlmaster.errors import UserError
 from mlmaster.logs import get_logger
@@ -32,8 +36,6 @@ log = get_logger(__name__)
 
 SPEC_FILE = "competition.json"
 DESCRIPTION_FILE = "description.md"
-# MLE-bench's usual names first; some competitions name the file otherwise (A1.1).
-SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv", "sample_submission.csv.zip")
 # Rows of the training target read to judge its values: plenty to see every class of a real
 # competition, and a bounded read on multi-GB tables (the taxi-fare train is 55M rows).
 TARGET_ROWS = 1_000_000
@@ -68,8 +70,17 @@ class _Target:
     integral: bool  # every value is a whole number
 
 
-def infer_spec(public_dir: Path, competition_id: str) -> CompetitionSpec:
+def infer_spec(
+    public_dir: Path,
+    competition_id: str,
+    *,
+    metric: str | None = None,
+    lower_is_better: bool | None = None,
+) -> CompetitionSpec:
     """The spec of the competition whose public files are in ``public_dir``.
+
+    ``metric`` and ``lower_is_better``, when given (a setting, a config, the model's reading),
+    replace the keyword rules' choice; the task type and labels follow from the metric.
 
     ``public_dir/competition.json`` is used as is when present. Otherwise the spec is inferred
     from the sample submission, ``description.md`` and the training table; a ``UserError``
@@ -83,28 +94,36 @@ def infer_spec(public_dir: Path, competition_id: str) -> CompetitionSpec:
     if (public_dir / SPEC_FILE).is_file():
         return _read_spec(public_dir / SPEC_FILE, competition_id)
 
-    sample = find_sample_submission(public_dir)
-    columns = _header(sample)
-    id_column, targets = columns[0], columns[1:]
+    sample = find_sample(public_dir)
     description = _read_description(public_dir)
+    columns = _submission_columns(sample, description)
+    id_column, targets = (columns[0], columns[1:]) if columns else (GUESSED_ID, [])
     train_file = "train.csv" if (public_dir / "train.csv").is_file() else None
     test_file = "test.csv" if (public_dir / "test.csv").is_file() else None
     target = _training_target(public_dir / train_file, targets) if train_file else None
 
-    metric, metric_k = _metric(description, targets, target, sample)
+    if metric is None:
+        metric, metric_k = _metric(description, targets, target, public_dir, sample)
+    else:
+        if metric not in METRICS:
+            raise UserError(f"unknown metric {metric!r}; known: {', '.join(sorted(METRICS))}")
+        metric_k = _map_k(description, public_dir, sample) if metric == "map_at_k" else None
     task = _task_type(metric, targets, target)
     labels = _labels(metric, target)
     spec = CompetitionSpec(
         id=competition_id,
         name=_title(description) or competition_id,
         metric=metric,
-        lower_is_better=METRICS[metric].lower_is_better,
+        lower_is_better=(
+            METRICS[metric].lower_is_better if lower_is_better is None else lower_is_better
+        ),
         id_column=id_column,
         target_columns=targets,
         task_type=task,
         train_file=train_file,
         test_file=test_file,
-        sample_submission_file=sample.name,
+        sample_submission_file=sample.file,
+        sample_submission_member=sample.member,
         labels=labels,
         metric_k=metric_k,
         positive_label=_positive_label(labels),
@@ -120,25 +139,37 @@ def infer_spec(public_dir: Path, competition_id: str) -> CompetitionSpec:
     return spec
 
 
-def find_sample_submission(public_dir: Path) -> Path:
-    """The sample submission in ``public_dir``: a usual name, else any ``*sample*submission*``."""
-    for name in SAMPLE_NAMES:
-        if (public_dir / name).is_file():
-            return public_dir / name
-    candidates = sorted(
-        p
-        for p in public_dir.iterdir()
-        if p.is_file()
-        and re.search(r"sample.*submission.*\.csv", p.name, re.IGNORECASE)
-        and not p.name.startswith(".")
-    )
-    if candidates:
-        return candidates[0]
-    raise UserError(
-        f"no sample submission in {public_dir} (looked for {', '.join(SAMPLE_NAMES)} and "
-        "*sample*submission*.csv); its header names the id and target columns a submission "
-        f"must have. Add one, or write a {SPEC_FILE} into the folder"
-    )
+def _submission_columns(sample: SampleSubmission, description: str) -> list[str] | None:
+    """The submission's header: the sample's, else one the description shows, else unknown."""
+    if sample.columns is not None:
+        if len(sample.columns) < 2:
+            raise UserError(
+                f"the sample submission {sample.file} has {len(sample.columns)} column(s); a "
+                "sample submission needs an id column followed by at least one target column"
+            )
+        return sample.columns
+    if found := _header_in_description(description):
+        log.info("submission columns taken from the description", columns=found)
+        return found
+    log.warning("submission columns unknown: no readable sample submission, none described")
+    return None
+
+
+# A CSV header line as Kaggle descriptions show one under "Submission File": ``id,is_iceberg``.
+_HEADER_LINE = re.compile(r"^[ \t`]*([A-Za-z_][\w.]*(?:,[ ]?[A-Za-z_][\w.]*)+)[ \t`]*$", re.M)
+_SUBMISSION_WORD = re.compile(r"submission", re.I)
+GUESSED_ID = "id"  # the id column's name when nothing shows it
+
+
+def _header_in_description(description: str) -> list[str] | None:
+    """The first header-like line after the description first mentions a submission."""
+    mention = _SUBMISSION_WORD.search(description)
+    if mention is None:
+        return None
+    match = _HEADER_LINE.search(description, mention.start())
+    if match is None:
+        return None
+    return [name.strip() for name in match.group(1).split(",")]
 
 
 def metric_from_description(text: str) -> str | None:
@@ -175,7 +206,11 @@ def _evaluation_section(text: str) -> str:
 
 
 def _metric(
-    description: str, targets: list[str], target: _Target | None, sample: Path
+    description: str,
+    targets: list[str],
+    target: _Target | None,
+    public_dir: Path,
+    sample: SampleSubmission,
 ) -> tuple[str, int | None]:
     """The metric key and, for MAP@K, its K."""
     found = metric_from_description(description)
@@ -190,7 +225,7 @@ def _metric(
         found = "roc_auc_multilabel"  # MLE-bench's "mean column-wise ROC AUC"
     if found == "f1" and target is not None and len(target.distinct) > 2:
         found = "f1_macro"  # binary F1 needs two classes; several classes average per class
-    metric_k = _map_k(description, sample) if found == "map_at_k" else None
+    metric_k = _map_k(description, public_dir, sample) if found == "map_at_k" else None
     return found, metric_k
 
 
@@ -203,13 +238,17 @@ def _fallback_metric(targets: list[str], target: _Target | None) -> str:
     return "rmse" if len(targets) == 1 else "log_loss"
 
 
-def _map_k(description: str, sample: Path) -> int:
+def _map_k(description: str, public_dir: Path, sample: SampleSubmission) -> int:
     """K of MAP@K: written in the description, else the sample's number of ranked items."""
     if match := _MAP_K.search(description):
         return int(match.group(1))
-    first = pd.read_csv(sample, nrows=1)
-    if len(first.columns) > 1 and len(first):
-        return max(1, len(str(first.iloc[0, 1]).split()))
+    if sample.file is not None and not sample.in_archive:
+        try:
+            first = pd.read_csv(public_dir / sample.file, nrows=1)
+        except (OSError, ValueError, UnicodeDecodeError):
+            return 5
+        if len(first.columns) > 1 and len(first):
+            return max(1, len(str(first.iloc[0, 1]).split()))
     return 5
 
 
@@ -277,19 +316,6 @@ def _training_target(train: Path, targets: list[str]) -> _Target | None:
         return _Target(distinct=[int(v) for v in distinct[: MAX_LABELS + 1]], integral=True)
     # A real-valued target: its values say regression; keep just a marker, not millions of them.
     return _Target(distinct=[float(v) for v in distinct[:3]], integral=False)
-
-
-def _header(csv: Path) -> list[str]:
-    try:
-        columns = [str(c) for c in pd.read_csv(csv, nrows=0).columns]
-    except (OSError, ValueError, UnicodeDecodeError) as error:
-        raise UserError(f"{csv} could not be read as CSV: {error}") from None
-    if len(columns) < 2:
-        raise UserError(
-            f"{csv} has {len(columns)} column(s); a sample submission needs an id column "
-            "followed by at least one target column"
-        )
-    return columns
 
 
 def _read_description(public_dir: Path) -> str:

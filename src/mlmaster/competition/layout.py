@@ -10,6 +10,12 @@
 
 The spec and leaderboard sit beside ``prepared/``, never inside ``public/``: the leaderboard
 would tell a solution script what score wins.
+
+``mlebench prepare`` leaves only ``prepared/``: its config and leaderboard stay in the
+``mlebench`` package. Without a spec beside ``prepared/`` the config and leaderboard are read
+from that package's registry when it is installed, and the rest (or everything, without it) is
+inferred from the public folder as ``--public-dir`` does; ``private/`` is graded against when
+it is there. Only our own ``competition.json`` is held strictly to its declared files.
 """
 
 from __future__ import annotations
@@ -23,8 +29,13 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr, ValidationError
 
 from mlmaster.competition.medals import MedalThresholds, infer_lower_is_better, medal_thresholds
 from mlmaster.competition.metrics import METRICS, Metric, grader_metrics
+from mlmaster.competition.mlebench_registry import registry_entry
+from mlmaster.competition.sample import sample_at
 from mlmaster.competition.spec import CompetitionPaths, CompetitionSpec
 from mlmaster.errors import UserError
+from mlmaster.logs import get_logger
+
+log = get_logger(__name__)
 
 SPEC_FILE = "competition.json"
 MLEBENCH_CONFIG = "config.yaml"
@@ -88,12 +99,23 @@ class Competition(BaseModel):
     def answers(self) -> pd.DataFrame:
         """The private answers, read once and kept (ids as text, as the grader compares them)."""
         if self._answers is None:
+            if not self.answers_path.is_file():
+                raise UserError(
+                    f"{self.spec.id}: no answers at {self.answers_path}; grading needs the "
+                    "private split (mlebench prepare writes it)"
+                )
             self._answers = read_table(self.answers_path, self.spec.id_column)
         return self._answers
 
     def sample_columns(self) -> list[str]:
-        """The columns a submission must have: the sample submission's header."""
-        return list(pd.read_csv(self.paths.sample_submission, nrows=0).columns)
+        """The columns a submission must have: the sample submission's header.
+
+        Without a readable sample (none, or only inside a 7z) the spec's id and target columns.
+        """
+        sample = sample_at(self.paths.public_dir, self.spec.sample_submission_file)
+        if sample.columns is not None:
+            return sample.columns
+        return [self.spec.id_column, *self.spec.target_columns]
 
     def description(self) -> str:
         """The public ``description.md``, or a short stand-in built from the spec if absent."""
@@ -104,7 +126,7 @@ class Competition(BaseModel):
         return (
             f"# {spec.name}\n\nPredict {', '.join(spec.target_columns)} for each "
             f"{spec.id_column} of the test set.\n\nEvaluation: {spec.metric} ({direction}).\n\n"
-            f"Submit a CSV with the columns of sample_submission.csv.\n"
+            f"Submit a CSV with the columns {', '.join([spec.id_column, *spec.target_columns])}.\n"
         )
 
 
@@ -135,28 +157,36 @@ def load_competition(data_dir: Path, competition_id: str) -> Competition:
     public, private = root / "prepared" / "public", root / "prepared" / "private"
     if not public.is_dir():
         raise UserError(f"{competition_id}: {public} is missing; prepare the competition first")
-    if not private.is_dir():
+    declared = (root / SPEC_FILE).is_file()  # our own spec: every file it names must be there
+    if declared and not private.is_dir():
         raise UserError(
             f"{competition_id}: {private} (the answers) is missing; grading needs the private split"
         )
-    spec = _load_spec(root, competition_id)
+    spec, leaderboard_file = _load_spec(root, competition_id)
+    sample = public / spec.sample_submission_file if spec.sample_submission_file else None
     paths = CompetitionPaths(
         root=root,
         public_dir=public,
         private_dir=private,
         description_file=public / "description.md",
-        sample_submission=public / spec.sample_submission_file,
+        sample_submission=sample,
     )
-    if not paths.sample_submission.is_file():
-        raise UserError(f"{competition_id}: {paths.sample_submission} is missing")
+    if declared and (sample is None or not sample.is_file()):
+        raise UserError(f"{competition_id}: {sample} is missing")
     if not (private / spec.answers_file).is_file():
-        raise UserError(
-            f"{competition_id}: the answers file {private / spec.answers_file} is missing"
+        if declared:
+            raise UserError(
+                f"{competition_id}: the answers file {private / spec.answers_file} is missing"
+            )
+        log.warning(
+            "no answers: submissions are checked for format only",
+            competition=competition_id,
+            expected=str(private / spec.answers_file),
         )
     leaderboard = None
-    if (root / LEADERBOARD_FILE).is_file():
-        leaderboard = Leaderboard.from_csv(root / LEADERBOARD_FILE)
-        _check_direction(spec, leaderboard, root / LEADERBOARD_FILE)
+    if leaderboard_file is not None:
+        leaderboard = Leaderboard.from_csv(leaderboard_file)
+        spec = _check_direction(spec, leaderboard, leaderboard_file, strict=declared)
     return Competition(spec=spec, paths=paths, leaderboard=leaderboard)
 
 
@@ -174,17 +204,36 @@ def _unknown_competition(data_dir: Path, competition_id: str) -> str:
     )
 
 
-def _load_spec(root: Path, competition_id: str) -> CompetitionSpec:
-    """Our ``competition.json`` when present, else MLE-bench's ``config.yaml`` mapped over."""
+def _load_spec(root: Path, competition_id: str) -> tuple[CompetitionSpec, Path | None]:
+    """The spec and the leaderboard file, from the first source that has them.
+
+    Our ``competition.json``, else MLE-bench's ``config.yaml`` beside ``prepared/``, else the
+    ``mlebench`` package's registry, else the public folder alone.
+    """
+    local_board = root / LEADERBOARD_FILE
     if (root / SPEC_FILE).is_file():
         spec = _read_spec_json(root / SPEC_FILE)
+        board = local_board if local_board.is_file() else None
     elif (root / MLEBENCH_CONFIG).is_file():
-        spec = _spec_from_mlebench_config(root, competition_id)
+        spec = _spec_from_mlebench_config(root, competition_id, _read_config(root))
+        board = local_board if local_board.is_file() else None
+    elif (entry := registry_entry(competition_id)) is not None:
+        log.info("competition config from the mlebench package", competition=competition_id)
+        spec = _spec_from_mlebench_config(root, competition_id, entry.config)
+        board = local_board if local_board.is_file() else entry.leaderboard
     else:
-        raise UserError(
-            f"{competition_id}: neither {root / SPEC_FILE} nor {root / MLEBENCH_CONFIG} exists; "
-            "one of them must declare the metric, id column and target columns"
+        from mlmaster.competition.infer import infer_spec
+
+        log.info(
+            "no competition.json, config.yaml or mlebench registry entry: spec inferred "
+            "from the public folder",
+            competition=competition_id,
         )
+        spec = infer_spec(root / "prepared" / "public", competition_id)
+        spec = spec.model_copy(
+            update={"answers_file": _answers_file(root / "prepared" / "private")}
+        )
+        board = local_board if local_board.is_file() else None
     if spec.id != competition_id:
         raise UserError(
             f"{root}: the spec's id {spec.id!r} differs from the folder name {competition_id!r}"
@@ -195,7 +244,21 @@ def _load_spec(root: Path, competition_id: str) -> CompetitionSpec:
         )
     if spec.metric == "map_at_k" and spec.metric_k is None:
         raise UserError(f"{competition_id}: metric map_at_k needs metric_k (the K) in its spec")
-    return spec
+    return spec, board
+
+
+# Answer file names MLE-bench's configs use, most common first.
+_ANSWER_NAMES = ("answers.csv", "test.csv", "test.jsonl", "test_orders.csv")
+
+
+def _answers_file(private: Path) -> str:
+    """The answers' name in ``private/`` when no config names it: a usual one, else the only CSV."""
+    for name in _ANSWER_NAMES:
+        if (private / name).is_file():
+            return name
+    csvs = sorted(p.name for p in private.glob("*.csv")) if private.is_dir() else []
+    others = [n for n in csvs if n != "gold_submission.csv"]
+    return others[0] if len(others) == 1 else "answers.csv"
 
 
 def _read_spec_json(path: Path) -> CompetitionSpec:
@@ -208,8 +271,7 @@ def _read_spec_json(path: Path) -> CompetitionSpec:
         raise UserError(f"{path} is not a valid competition spec: {problems}") from None
 
 
-def _spec_from_mlebench_config(root: Path, competition_id: str) -> CompetitionSpec:
-    """Map MLE-bench's config.yaml; the id and target columns come from the sample submission."""
+def _read_config(root: Path) -> dict[str, Any]:
     path = root / MLEBENCH_CONFIG
     try:
         config: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -217,32 +279,39 @@ def _spec_from_mlebench_config(root: Path, competition_id: str) -> CompetitionSp
         raise UserError(f"{path} is not valid YAML: {error}") from None
     if not isinstance(config, dict):
         raise UserError(f"{path} should hold a mapping of fields")
+    return config
+
+
+def _spec_from_mlebench_config(
+    root: Path, competition_id: str, config: dict[str, Any]
+) -> CompetitionSpec:
+    """Map MLE-bench's config; the columns and the rest come from the public folder.
+
+    A grader none of our metrics computes does not stop a run: the metric is then inferred
+    from the description, as for a bare public folder, with a warning.
+    """
+    from mlmaster.competition.infer import infer_spec
+
     grader = str((config.get("grader") or {}).get("name", "")).strip().lower()
     metric = GRADER_METRICS.get(grader)
     if metric is None:
-        raise UserError(
-            f"{path}: grader {grader or '(none)'!r} has no metric here (known graders: "
-            f"{', '.join(sorted(GRADER_METRICS))}); write a {SPEC_FILE} beside it instead"
+        log.warning(
+            "MLE-bench grader has no metric here; the metric is inferred from the description",
+            grader=grader or "(none)",
+            known=sorted(GRADER_METRICS),
         )
     dataset = config.get("dataset") or {}
-    sample = _config_file(root, dataset.get("sample_submission"), "public", "sample_submission.csv")
+    public = root / "prepared" / "public"
     answers = _config_file(root, dataset.get("answers"), "private", "answers.csv")
-    if not sample.is_file():
-        raise UserError(f"{competition_id}: the sample submission {sample} is missing")
-    columns = list(pd.read_csv(sample, nrows=0).columns)
-    if len(columns) < 2:
-        raise UserError(f"{sample} needs an id column and at least one target column")
-    return CompetitionSpec(
-        id=str(config.get("id") or competition_id),
-        name=str(config.get("name") or competition_id),
-        metric=metric,
-        lower_is_better=METRICS[metric].lower_is_better,
-        id_column=columns[0],
-        target_columns=columns[1:],
-        task_type=METRICS[metric].task_type,
-        answers_file=answers.name,
-        sample_submission_file=sample.name,
-    )
+    spec = infer_spec(public, competition_id, metric=metric)
+    declared_sample = dataset.get("sample_submission")
+    update: dict[str, Any] = {"answers_file": answers.name}
+    if declared_sample and (public / Path(str(declared_sample)).name).is_file():
+        update["sample_submission_file"] = Path(str(declared_sample)).name
+        update["sample_submission_member"] = None
+    if config.get("name"):
+        update["name"] = str(config["name"])
+    return spec.model_copy(update=update)
 
 
 def _config_file(root: Path, declared: object, split: str, default: str) -> Path:
@@ -251,14 +320,27 @@ def _config_file(root: Path, declared: object, split: str, default: str) -> Path
     return root / "prepared" / split / name
 
 
-def _check_direction(spec: CompetitionSpec, leaderboard: Leaderboard, path: Path) -> None:
-    """Thresholds are read by position, so the rows must run best first for the spec's metric."""
+def _check_direction(
+    spec: CompetitionSpec, leaderboard: Leaderboard, path: Path, *, strict: bool
+) -> CompetitionSpec:
+    """Thresholds are read by position, so the rows must run best first for the spec's metric.
+
+    A declared spec must agree with its leaderboard; an inferred or mapped one takes the
+    leaderboard's direction, as MLE-bench itself does (first row against last).
+    """
     scores = leaderboard.scores
     if scores[0] == scores[-1]:
-        return
-    if infer_lower_is_better(scores) != spec.lower_is_better:
-        direction = "lower" if spec.lower_is_better else "higher"
-        raise UserError(
-            f"{path} is not sorted best first for {spec.metric} ({direction} is better); "
-            "sort its rows best first"
+        return spec
+    lower = infer_lower_is_better(scores)
+    if lower == spec.lower_is_better:
+        return spec
+    if not strict:
+        log.warning(
+            "direction taken from the leaderboard", metric=spec.metric, lower_is_better=lower
         )
+        return spec.model_copy(update={"lower_is_better": lower})
+    direction = "lower" if spec.lower_is_better else "higher"
+    raise UserError(
+        f"{path} is not sorted best first for {spec.metric} ({direction} is better); "
+        "sort its rows best first"
+    )

@@ -37,7 +37,10 @@ class CompetitionSpec(BaseModel):
     train_file: str | None = None  # e.g. "train.csv", relative to public/
     test_file: str | None = None  # e.g. "test.csv", relative to public/
     answers_file: str = "answers.csv"  # relative to private/
-    sample_submission_file: str = "sample_submission.csv"  # relative to public/
+    # The sample submission, relative to public/: a CSV, or an archive holding one (then
+    # ``sample_submission_member`` names the CSV inside); None when the folder has none.
+    sample_submission_file: str | None = "sample_submission.csv"
+    sample_submission_member: str | None = None
     labels: list[int | str] | None = None  # allowed label values where the metric wants labels
     metric_k: int | None = None  # K of MAP@K
     positive_label: int | str = 1  # the positive class of binary F1
@@ -52,4 +55,4 @@ class CompetitionPaths(BaseModel):
     public_dir: Path  # .../prepared/public
     private_dir: Path  # .../prepared/private
     description_file: Path  # .../prepared/public/description.md
-    sample_submission: Path  # .../prepared/public/sample_submission.csv
+    sample_submission: Path | None  # .../prepared/public/sample_submission.csv; None: none

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import jinja2
 from pydantic import BaseModel
 
+from mlmaster.competition.sample import describe_sample
 from mlmaster.llm.reasoning import OPEN_TAG
 from mlmaster.llm.requests import METRIC_LINE_PREFIX, CodeRequest, ReviewRequest
 
@@ -89,6 +90,10 @@ def _code_context(
         "memory_limit": _humanize_bytes(request.hardware.memory_limit),
         "packages": packages,
         "metric_prefix": METRIC_LINE_PREFIX,
+        "sample_line": describe_sample(
+            request.competition.sample_submission_file,
+            request.competition.sample_submission_member,
+        ),
         "steer": steer,
     }
 

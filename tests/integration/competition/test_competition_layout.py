@@ -38,7 +38,7 @@ def test_description_falls_back_to_the_spec(
     root = make_competition("rmse")
     (root / "prepared" / "public" / "description.md").unlink()
     text = load_competition(data_dir, "rmse").description()
-    assert "rmse (lower is better)" in text and "sample_submission.csv" in text
+    assert "rmse (lower is better)" in text and "columns id, y" in text
 
 
 def test_no_leaderboard_grades_without_thresholds(
@@ -98,10 +98,63 @@ def test_mlebench_config_yaml_is_mapped(data_dir: Path) -> None:
     assert sample.valid_submission and not sample.any_medal
 
 
-def test_mlebench_config_with_unknown_grader_says_what_to_do(data_dir: Path) -> None:
-    _mlebench_competition(data_dir, "jaccard-similarity")
-    with pytest.raises(UserError, match=r"'jaccard-similarity' has no metric.*competition\.json"):
-        load_competition(data_dir, "spooky-like")
+def test_mlebench_config_with_unknown_grader_infers_the_metric(data_dir: Path) -> None:
+    root = _mlebench_competition(data_dir, "jaccard-similarity")
+    (root / "prepared" / "public" / "description.md").write_text(
+        "## Evaluation\nSubmissions are scored by multi-class logarithmic loss.\n"
+    )
+    spec = load_competition(data_dir, "spooky-like").spec
+    assert (spec.metric, spec.lower_is_better, spec.answers_file) == ("log_loss", True, "test.csv")
+
+
+def test_prepared_folder_alone_is_inferred_and_graded(data_dir: Path) -> None:
+    """What `mlebench prepare` leaves without the mlebench package: only prepared/."""
+    root = _mlebench_competition(data_dir, "multi-class-log-loss")
+    (root / "config.yaml").unlink()
+    (root / "leaderboard.csv").unlink()
+    (root / "prepared" / "public" / "description.md").write_text(
+        "## Evaluation\nSubmissions are scored by multi-class logarithmic loss.\n"
+    )
+    competition = load_competition(data_dir, "spooky-like")
+    spec = competition.spec
+    assert (spec.metric, spec.lower_is_better, spec.answers_file) == ("log_loss", True, "test.csv")
+    assert spec.sample_submission_file == "sampleSubmission.csv"
+    assert competition.leaderboard is None
+    gold = grade_submission(competition, competition.answers_path)
+    assert gold.valid_submission and gold.gold_threshold is None
+
+
+def test_config_and_leaderboard_come_from_the_mlebench_package(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An installed ``mlebench`` keeps config.yaml and leaderboard.csv inside its package."""
+    root = _mlebench_competition(data_dir, "multi-class-log-loss")
+    package = tmp_path / "site" / "mlebench"
+    entry = package / "competitions" / "spooky-like"
+    entry.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "registry.py").write_text(
+        "from pathlib import Path\n"
+        "class Registry:\n"
+        "    def get_competitions_dir(self):\n"
+        "        return Path(__file__).parent / 'competitions'\n"
+        "registry = Registry()\n"
+    )
+    shutil.move(root / "config.yaml", entry / "config.yaml")
+    shutil.move(root / "leaderboard.csv", entry / "leaderboard.csv")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    competition = load_competition(data_dir, "spooky-like")
+    assert competition.spec.name == "Spooky Like" and competition.spec.metric == "log_loss"
+    assert competition.leaderboard is not None and len(competition.leaderboard.scores) == 40
+    assert grade_submission(competition, competition.answers_path).gold_medal
+
+
+def test_leaderboard_sets_the_direction_of_an_inferred_spec(data_dir: Path) -> None:
+    root = _mlebench_competition(data_dir, "multi-class-log-loss")
+    (root / "config.yaml").unlink()
+    (root / "prepared" / "public" / "description.md").write_text("## Evaluation\nAccuracy.\n")
+    spec = load_competition(data_dir, "spooky-like").spec  # rows run 0.2 .. 1.1: lower wins
+    assert spec.lower_is_better
 
 
 def test_unknown_competition_lists_the_available_ones(
@@ -123,7 +176,6 @@ def test_unknown_competition_lists_the_available_ones(
         ("prepared/private", r"the answers\) is missing"),
         ("prepared/private/answers.csv", "the answers file .* is missing"),
         ("prepared/public/sample_submission.csv", "sample_submission.csv is missing"),
-        ("competition.json", "neither .*competition.json nor .*config.yaml"),
     ],
 )
 def test_missing_parts_are_named(

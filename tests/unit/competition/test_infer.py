@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from mlmaster.competition.infer import find_sample_submission, infer_spec, metric_from_description
+from mlmaster.competition.infer import infer_spec, metric_from_description
+from mlmaster.competition.sample import find_sample
 from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.errors import UserError
 
@@ -200,7 +201,7 @@ def test_other_sample_submission_name(tmp_path: Path) -> None:
         {"id": [1], "p": [0.5]},
         sample_name="sampleSubmission.csv",
     )
-    assert find_sample_submission(public).name == "sampleSubmission.csv"
+    assert find_sample(public).file == "sampleSubmission.csv"
     spec = infer_spec(public, "pizza")
     assert (spec.metric, spec.sample_submission_file) == ("roc_auc", "sampleSubmission.csv")
 
@@ -248,12 +249,24 @@ def test_bad_competition_json_names_the_field(tmp_path: Path) -> None:
         infer_spec(public, "mine")
 
 
-def test_missing_sample_submission_is_a_user_error(tmp_path: Path) -> None:
+def test_without_a_sample_submission_the_description_shows_the_columns(tmp_path: Path) -> None:
     public = tmp_path / "public"
     public.mkdir()
     (public / "train.csv").write_text("id,y\n1,2\n")
-    with pytest.raises(UserError, match="no sample submission in"):
-        infer_spec(public, "c")
+    (public / "description.md").write_text(
+        "## Evaluation\nRMSE.\n\n## Submission File\n\nThe file has a header:\n\n"
+        "```\nid,y\n1,0.5\n```\n"
+    )
+    spec = infer_spec(public, "c")
+    assert (spec.sample_submission_file, spec.id_column, spec.target_columns) == (None, "id", ["y"])
+
+
+def test_without_any_format_the_run_still_starts(tmp_path: Path) -> None:
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "train.txt").write_text("some sentences\n")
+    spec = infer_spec(public, "c")
+    assert (spec.sample_submission_file, spec.target_columns) == (None, [])
 
 
 def test_missing_folder_is_a_user_error(tmp_path: Path) -> None:
