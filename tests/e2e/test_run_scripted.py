@@ -13,9 +13,9 @@ import psutil
 
 from mlmaster.competition.layout import load_competition
 from mlmaster.journal import read_events
-from mlmaster.llm.scripted_server import ReceivedRequest, Reply, ScriptedServer
 from mlmaster.orchestrator.run import open_run, search
 from mlmaster.settings import load_settings
+from mlmaster.testing.scripted_server import ReceivedRequest, Reply, ScriptedServer
 
 WRITE_SAMPLE = (
     "import os, shutil\n"

@@ -31,11 +31,11 @@ from mlmaster.execution.runner import Executor
 from mlmaster.execution.workspace import Workspace
 from mlmaster.llm.pool import build_coder
 from mlmaster.llm.requests import CodeRequest, Hardware
-from mlmaster.llm.scripted_server import ReceivedRequest, Reply, ScriptedServer
 from mlmaster.memory.insight import MemoryContext
 from mlmaster.orchestrator.run import open_run, search
 from mlmaster.orchestrator.state import RunState
 from mlmaster.settings import Settings, load_settings
+from mlmaster.testing.scripted_server import ReceivedRequest, Reply, ScriptedServer
 
 SAMPLE_EVERY = 0.05  # seconds between samples of the slot pool
 

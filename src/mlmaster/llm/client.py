@@ -1,38 +1,52 @@
-"""One OpenAI-compatible endpoint: a client, a concurrency limiter, our retry loop, accounting.
+"""The generic endpoint of one role: parameters, retries, the limiter, the clock, accounting.
 
-The SDK's own retries are off (``max_retries=0``) so that one loop decides: 429 (honouring
-``Retry-After``, and shrinking the limiter), 5xx, timeouts, connection errors and unreadable
-answers are retried with exponential backoff and jitter; any other 4xx ends the call at once
-with an :class:`LLMError` that names the endpoint, the model and the status.
+Every provider shares this loop; what differs (the client library, the URL scheme, how errors
+read) is the role's :class:`~mlmaster.llm.transport.Transport`. One call goes:
+
+1. parameters from the settings: the token field the model wants, parameters it refuses left
+   out, ``extra_body`` merged in;
+2. a slot of the adaptive limiter (a 429 halves it);
+3. the transport's request under a wall-clock cap of ``request_timeout``, streamed or not;
+4. on failure the transport's :class:`~mlmaster.llm.faults.Fault`: transient faults and 429s
+   are retried with backoff (honouring ``Retry-After``), anything else ends the call at once
+   with an :class:`LLMError` of that kind, naming the endpoint, the model and the reason;
+5. the usage (estimated where the server sent none) to the accountant.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-import openai
+import anyio
 from pydantic import BaseModel
 
 from mlmaster.errors import UserError
 from mlmaster.llm.accounting import Accountant, call_cost
+from mlmaster.llm.faults import Fault, FaultKind, fix_for
 from mlmaster.llm.limiter import AdaptiveLimiter
+from mlmaster.llm.presets import NEEDS_BASE_URL
 from mlmaster.llm.requests import Role, Usage
+from mlmaster.llm.transport import ToolCallResult, Transport, WireAnswer
+from mlmaster.llm.transports import load_transport
 from mlmaster.logs import get_logger
 from mlmaster.settings.model import EndpointSettings
 
 log = get_logger(__name__)
 
-# A local server (vLLM, Ollama) wants no key, but the SDK insists on one.
-PLACEHOLDER_KEY = "not-needed"
+__all__ = ["Completion", "Endpoint", "LLMError", "ToolCallResult"]
 
 
 class LLMError(UserError):
-    """A call that could not be completed; the message says where, why and what to do."""
+    """A call that could not be completed; the message says where, why and what to do.
+
+    ``kind`` is the fault policy's verdict (see :mod:`mlmaster.llm.faults`): ``fatal`` ends
+    the run, ``request`` and ``context`` fail the step, ``transient``/``throttle`` mean the
+    retries ran out.
+    """
 
     def __init__(
         self,
@@ -40,21 +54,28 @@ class LLMError(UserError):
         *,
         role: Role,
         model: str | None,
+        kind: FaultKind,
         status: int | None = None,
-        retryable: bool = False,
         attempts: int = 1,
+        context_limit: int | None = None,
     ) -> None:
         super().__init__(message)
         self.role = role
         self.model = model
+        self.kind = kind
         self.status = status
-        self.retryable = retryable  # True: retries were exhausted on a transient fault
         self.attempts = attempts
+        self.context_limit = context_limit
 
+    @property
+    def retryable(self) -> bool:
+        """True: retries were exhausted on a transient fault."""
+        return self.kind in ("transient", "throttle")
 
-class ToolCallResult(BaseModel):
-    name: str
-    arguments: str
+    @property
+    def fatal(self) -> bool:
+        """True: every call would fail alike (key, permission, model, URL): end the run."""
+        return self.kind == "fatal"
 
 
 class Completion(BaseModel):
@@ -70,26 +91,7 @@ class Completion(BaseModel):
     usage: Usage = Usage()
     latency: float = 0.0  # seconds, all attempts and waits included
     attempts: int = 1
-
-
-class _Retry(Exception):
-    """Internal: this attempt failed in a way worth another try after ``delay`` seconds."""
-
-    def __init__(self, reason: str, delay: float | None = None, status: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.delay = delay
-        self.status = status
-
-
-def _retry_after(error: openai.APIStatusError) -> float | None:
-    value = error.response.headers.get("retry-after")
-    if value is None:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: rare from LLM servers; fall back to our own backoff
+    accounted: bool = False  # the endpoint counted it with its accountant
 
 
 def _estimate_tokens(value: Any) -> int:
@@ -99,7 +101,7 @@ def _estimate_tokens(value: Any) -> int:
 
 
 class Endpoint:
-    """An OpenAI-compatible endpoint for one role."""
+    """One role's LLM endpoint over its transport."""
 
     def __init__(
         self,
@@ -110,8 +112,10 @@ class Endpoint:
         limiter: AdaptiveLimiter | None = None,
         backoff_base: float = 1.0,
         backoff_max: float = 60.0,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        sleep: Callable[[float], Awaitable[None]] = anyio.sleep,
+        transport: Transport | None = None,
     ) -> None:
+        _check(settings, role)
         self.settings = settings
         self.role = role
         self.accountant = accountant
@@ -119,26 +123,8 @@ class Endpoint:
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
         self._sleep = sleep
-        if settings.base_url is not None and not settings.base_url.startswith(
-            ("http://", "https://")
-        ):
-            raise UserError(
-                f"llm.{role}.base_url {settings.base_url!r} is not an http(s) URL; "
-                "give the server's OpenAI-compatible root, e.g. http://localhost:8000/v1"
-            )
         api_key = settings.api_key.get_secret_value() if settings.api_key else None
-        if api_key is None and settings.base_url is None:
-            raise UserError(
-                f"llm.{role}: no api_key and no base_url; set "
-                f"MLMASTER_LLM__{role.upper()}__API_KEY (or a base_url for a local server), "
-                "or use provider = offline"
-            )
-        self.client = openai.AsyncOpenAI(
-            api_key=api_key or PLACEHOLDER_KEY,
-            base_url=settings.base_url,
-            timeout=settings.request_timeout,
-            max_retries=0,
-        )
+        self.transport = transport or load_transport(settings.transport)(settings, api_key)
 
     @property
     def model(self) -> str | None:
@@ -149,21 +135,27 @@ class Endpoint:
         return f"llm.{self.role} ({self.settings.base_url or 'api.openai.com'})"
 
     async def close(self) -> None:
-        await self.client.close()
+        await self.transport.close()
 
     # -- requests -----------------------------------------------------------------------------
 
-    def _parameters(self, *, completions: bool) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": self.settings.model or ""}
-        if self.settings.temperature is not None:
-            # Only when set: some reasoning models refuse any temperature at all.
-            params["temperature"] = self.settings.temperature
-        if self.settings.max_tokens is not None:
-            field = self.settings.max_tokens_field
-            if completions and field == "max_completion_tokens":
-                params["extra_body"] = {field: self.settings.max_tokens}
-            else:
-                params[field] = self.settings.max_tokens
+    def parameters(self) -> dict[str, Any]:
+        """The request's parameters besides messages or prompt, as the settings ask."""
+        settings = self.settings
+        params: dict[str, Any] = {"model": settings.model or ""}
+        body: dict[str, Any] = dict(settings.extra_body)
+        if settings.temperature is not None:
+            params["temperature"] = settings.temperature
+        if settings.max_tokens is not None:
+            params[settings.max_tokens_field] = settings.max_tokens
+        for name in settings.unsupported_params:
+            params.pop(name, None)
+        # The SDK's typed methods know only the official fields: the rest go in the body.
+        known = {"model", "temperature", "max_tokens", "max_completion_tokens"}
+        for name in [key for key in params if key not in known]:
+            body[name] = params.pop(name)
+        if body:
+            params["extra_body"] = body
         return params
 
     async def chat(
@@ -173,134 +165,53 @@ class Endpoint:
         tools: list[dict[str, Any]] | None = None,
         tool_choice: Any = None,
     ) -> Completion:
-        params = self._parameters(completions=False)
+        params = self.parameters()
         params["messages"] = messages
         if tools:
             params["tools"] = tools
             if tool_choice is not None:
                 params["tool_choice"] = tool_choice
-
-        if self.settings.stream:
-            params["stream"] = True
-            params["stream_options"] = {"include_usage": True}
-            return await self._run(lambda: self._chat_streamed(params))
-
-        async def call() -> Completion:
-            response = await self.client.chat.completions.create(**params)
-            if not response.choices:
-                raise _Retry("the answer had no choices")
-            choice = response.choices[0]
-            message = choice.message
-            extra = message.model_extra or {}
-            reasoning = extra.get("reasoning_content") or extra.get("reasoning")
-            return Completion(
-                api_style="chat",
-                model=self.model,
-                request=params,
-                text=message.content or "",
-                reasoning_field=reasoning if isinstance(reasoning, str) else None,
-                tool_calls=[
-                    ToolCallResult(name=tc.function.name, arguments=tc.function.arguments)
-                    for tc in message.tool_calls or []
-                    if tc.type == "function"
-                ],
-                finish_reason=choice.finish_reason,
-                usage=self._usage(response.usage, messages, message.content or ""),
-            )
-
-        return await self._run(call)
-
-    async def _chat_streamed(self, params: dict[str, Any]) -> Completion:
-        """One streamed chat call, its deltas put back together."""
-        text, reasoning = [], []
-        calls: dict[int, ToolCallResult] = {}
-        finish_reason: str | None = None
-        usage: Any = None
-        stream = await self.client.chat.completions.create(**params)
-        async for chunk in stream:
-            usage = chunk.usage or usage
-            for choice in chunk.choices[:1]:
-                delta = choice.delta
-                text.append(delta.content or "")
-                extra = delta.model_extra or {}
-                piece = extra.get("reasoning_content") or extra.get("reasoning")
-                if isinstance(piece, str):
-                    reasoning.append(piece)
-                for call in delta.tool_calls or []:
-                    slot = calls.setdefault(call.index, ToolCallResult(name="", arguments=""))
-                    if call.function is not None:
-                        slot.name += call.function.name or ""
-                        slot.arguments += call.function.arguments or ""
-                finish_reason = choice.finish_reason or finish_reason
-        answer = "".join(text)
-        return Completion(
-            api_style="chat",
-            model=self.model,
-            request=params,
-            text=answer,
-            reasoning_field="".join(reasoning) or None,
-            tool_calls=[calls[index] for index in sorted(calls)],
-            finish_reason=finish_reason,
-            usage=self._usage(usage, params["messages"], answer),
-        )
-
-    async def _complete_streamed(self, params: dict[str, Any]) -> Completion:
-        """One streamed completions call, its pieces joined."""
-        text: list[str] = []
-        finish_reason: str | None = None
-        usage: Any = None
-        stream = await self.client.completions.create(**params)
-        async for chunk in stream:
-            usage = chunk.usage or usage
-            for choice in chunk.choices[:1]:
-                text.append(choice.text or "")
-                finish_reason = choice.finish_reason or finish_reason
-        answer = "".join(text)
-        return Completion(
-            api_style="completions",
-            model=self.model,
-            request=params,
-            text=answer,
-            finish_reason=finish_reason,
-            usage=self._usage(usage, params["prompt"], answer),
+        return await self._run(
+            "chat", params, lambda: self.transport.chat(params, stream=self.settings.stream)
         )
 
     async def complete(self, prompt: str) -> Completion:
-        params = self._parameters(completions=True)
+        params = self.parameters()
+        if "max_completion_tokens" in params:
+            # The completions API knows only max_tokens' spelling; the server decides.
+            extra = params.setdefault("extra_body", {})
+            extra["max_completion_tokens"] = params.pop("max_completion_tokens")
         params["prompt"] = prompt
-        if self.settings.stream:
-            params["stream"] = True
-            params["stream_options"] = {"include_usage": True}
-            return await self._run(lambda: self._complete_streamed(params))
+        return await self._run(
+            "completions",
+            params,
+            lambda: self.transport.complete(params, stream=self.settings.stream),
+        )
 
-        async def call() -> Completion:
-            response = await self.client.completions.create(**params)
-            if not response.choices:
-                raise _Retry("the answer had no choices")
-            choice = response.choices[0]
-            return Completion(
-                api_style="completions",
-                model=self.model,
-                request=params,
-                text=choice.text or "",
-                finish_reason=choice.finish_reason,
-                usage=self._usage(response.usage, prompt, choice.text or ""),
-            )
-
-        return await self._run(call)
-
-    def _usage(self, usage: Any, prompt: Any, answer: str) -> Usage:
+    def _completion(
+        self, api_style: Literal["chat", "completions"], params: dict[str, Any], wire: WireAnswer
+    ) -> Completion:
+        prompt = params.get("messages", params.get("prompt", ""))
         # Some servers send no usage, or a usage with counts left out: estimate those.
-        input_tokens = getattr(usage, "prompt_tokens", None)
-        output_tokens = getattr(usage, "completion_tokens", None)
+        input_tokens = wire.input_tokens
         if input_tokens is None:
             input_tokens = _estimate_tokens(prompt)
+        output_tokens = wire.output_tokens
         if output_tokens is None:
-            output_tokens = _estimate_tokens(answer)
+            output_tokens = _estimate_tokens(wire.text + (wire.reasoning_field or ""))
         cost = call_cost(
             input_tokens, output_tokens, self.settings.price_input, self.settings.price_output
         )
-        return Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost=cost)
+        return Completion(
+            api_style=api_style,
+            model=self.model,
+            request=params,
+            text=wire.text,
+            reasoning_field=wire.reasoning_field,
+            tool_calls=wire.tool_calls,
+            finish_reason=wire.finish_reason,
+            usage=Usage(input_tokens=input_tokens, output_tokens=output_tokens, cost=cost),
+        )
 
     # -- the retry loop -----------------------------------------------------------------------
 
@@ -308,50 +219,39 @@ class Endpoint:
         """Exponential backoff with full jitter: uniform in [0, base * 2^attempt], capped."""
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
 
-    async def _run(self, call: Callable[[], Awaitable[Completion]]) -> Completion:
+    async def _run(
+        self,
+        api_style: Literal["chat", "completions"],
+        params: dict[str, Any],
+        call: Callable[[], Awaitable[WireAnswer]],
+    ) -> Completion:
         started = time.monotonic()
         tries = self.settings.retries + 1
-        last: _Retry | None = None
+        last: Fault | None = None
         for attempt in range(tries):
-            try:
-                async with self.limiter:
-                    completion = await self._attempt(call)
-            except _Retry as retry:
-                last = retry
-                if attempt + 1 >= tries:
-                    break
-                delay = retry.delay if retry.delay is not None else self.backoff(attempt)
-                log.warning(
-                    "llm.retry",
-                    role=self.role,
-                    model=self.model,
-                    reason=retry.reason,
-                    attempt=attempt + 1,
-                    delay=round(delay, 3),
-                )
-                await self._sleep(min(delay, self.backoff_max))
-                continue
-            except LLMError as error:
-                error.attempts = attempt + 1
+            async with self.limiter:
+                fault, wire = await self._attempt(call)
+            if wire is not None:
+                return self._succeeded(api_style, params, wire, attempt + 1, started)
+            assert fault is not None
+            last = fault
+            if fault.kind == "throttle":
+                self.limiter.on_throttle()
+            if not fault.retryable:
                 self._account_failure(attempt + 1, started)
-                raise
-            self.limiter.on_success()
-            completion.latency = time.monotonic() - started
-            completion.attempts = attempt + 1
-            log.debug(
-                "llm.call",
+                raise self._error(fault, attempt + 1)
+            if attempt + 1 >= tries:
+                break
+            delay = fault.retry_after if fault.retry_after is not None else self.backoff(attempt)
+            log.warning(
+                "llm.retry",
                 role=self.role,
                 model=self.model,
-                input_tokens=completion.usage.input_tokens,
-                output_tokens=completion.usage.output_tokens,
-                latency=round(completion.latency, 3),
-                attempts=completion.attempts,
+                reason=fault.reason,
+                attempt=attempt + 1,
+                delay=round(delay, 3),
             )
-            if self.accountant is not None:
-                self.accountant.add(
-                    self.role, completion.usage, latency=completion.latency, attempts=attempt + 1
-                )
-            return completion
+            await self._sleep(min(delay, self.backoff_max))
         assert last is not None
         self._account_failure(tries, started)
         raise LLMError(
@@ -360,9 +260,70 @@ class Endpoint:
             f"llm.{self.role}.retries / request_timeout.",
             role=self.role,
             model=self.model,
+            kind=last.kind,
             status=last.status,
-            retryable=True,
             attempts=tries,
+        )
+
+    async def _attempt(
+        self, call: Callable[[], Awaitable[WireAnswer]]
+    ) -> tuple[Fault | None, WireAnswer | None]:
+        """One try under the wall-clock cap: the answer, or the fault it met."""
+        timeout = self.settings.request_timeout
+        try:
+            with anyio.fail_after(timeout):
+                return None, await call()
+        except TimeoutError:
+            # The whole call, a stream that never ends included, is capped here.
+            return Fault(kind="transient", reason=f"no full answer within {timeout:g}s"), None
+        except Exception as error:
+            fault = self.transport.classify(error)
+            if fault is None:
+                raise
+            return fault, None
+
+    def _succeeded(
+        self,
+        api_style: Literal["chat", "completions"],
+        params: dict[str, Any],
+        wire: WireAnswer,
+        attempts: int,
+        started: float,
+    ) -> Completion:
+        self.limiter.on_success()
+        completion = self._completion(api_style, params, wire)
+        completion.latency = time.monotonic() - started
+        completion.attempts = attempts
+        log.debug(
+            "llm.call",
+            role=self.role,
+            model=self.model,
+            input_tokens=completion.usage.input_tokens,
+            output_tokens=completion.usage.output_tokens,
+            latency=round(completion.latency, 3),
+            attempts=attempts,
+        )
+        if self.accountant is not None:
+            self.accountant.add(
+                self.role, completion.usage, latency=completion.latency, attempts=attempts
+            )
+            completion.accounted = True
+        return completion
+
+    def _error(self, fault: Fault, attempts: int) -> LLMError:
+        where = f"{self.name}, model {self.model!r}: {fault.reason}"
+        if fault.kind == "fatal":
+            message = f"{where}. Not retried: {fix_for(fault, self.role)}."
+        else:
+            message = f"{where}. Not retried: this request was refused."
+        return LLMError(
+            message,
+            role=self.role,
+            model=self.model,
+            kind=fault.kind,
+            status=fault.status,
+            attempts=attempts,
+            context_limit=fault.context_limit,
         )
 
     def _account_failure(self, attempts: int, started: float) -> None:
@@ -371,42 +332,22 @@ class Endpoint:
                 self.role, attempts=attempts, latency=time.monotonic() - started
             )
 
-    async def _attempt(self, call: Callable[[], Awaitable[Completion]]) -> Completion:
-        """One try: the SDK's errors sorted into retry-worthy and final."""
-        try:
-            return await call()
-        except openai.RateLimitError as error:
-            self.limiter.on_throttle()
-            raise _Retry("429 rate limited", _retry_after(error), 429) from error
-        except openai.APITimeoutError as error:
-            raise _Retry(f"no answer within {self.settings.request_timeout:g}s") from error
-        except openai.APIConnectionError as error:
-            # Also a stream cut halfway: the SDK reports it as a connection error.
-            raise _Retry(f"connection failed: {error}") from error
-        except openai.APIStatusError as error:
-            if error.status_code >= 500 or error.status_code in (408, 409):
-                raise _Retry(
-                    f"server error {error.status_code}", None, error.status_code
-                ) from error
-            raise LLMError(
-                f"{self.name}, model {self.model!r}: HTTP {error.status_code}: "
-                f"{_error_message(error)}. This is not retried: check the model name, the API "
-                f"key and the parameters in llm.{self.role}.",
-                role=self.role,
-                model=self.model,
-                status=error.status_code,
-            ) from error
-        except (openai.APIResponseValidationError, json.JSONDecodeError, ValueError) as error:
-            # A 200 whose body could not be read (a proxy cut it, a server bug): try again.
-            raise _Retry(f"unreadable answer: {error}") from error
 
-
-def _error_message(error: openai.APIStatusError) -> str:
-    body = error.body
-    if isinstance(body, dict):
-        message = body.get("message") or body.get("error", {})
-        if isinstance(message, dict):
-            message = message.get("message")
-        if message:
-            return str(message)
-    return error.message
+def _check(settings: EndpointSettings, role: Role) -> None:
+    """Settings an endpoint cannot work without, each named with its variable."""
+    variable = f"MLMASTER_LLM__{role.upper()}__"
+    if settings.base_url is None and settings.preset in NEEDS_BASE_URL:
+        raise UserError(
+            f"llm.{role}.base_url is not set: the {settings.preset} preset talks to your own "
+            f"server; set {variable}BASE_URL (e.g. http://localhost:8000/v1)"
+        )
+    if settings.base_url is not None and not settings.base_url.startswith(("http://", "https://")):
+        raise UserError(
+            f"llm.{role}.base_url {settings.base_url!r} is not an http(s) URL; "
+            "give the server's OpenAI-compatible root, e.g. http://localhost:8000/v1"
+        )
+    if settings.api_key is None and settings.base_url is None:
+        raise UserError(
+            f"llm.{role}: no api_key and no base_url; set {variable}API_KEY (or a base_url "
+            "for a local server), or use provider = offline"
+        )

@@ -8,9 +8,10 @@ limit only holds back the next ones.
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from types import TracebackType
+
+import anyio
 
 
 class AdaptiveLimiter:
@@ -24,7 +25,7 @@ class AdaptiveLimiter:
         self._limit = ceiling
         self._in_flight = 0
         self._successes = 0  # successes in a row since the last change of the limit
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: deque[anyio.Event] = deque()
 
     @property
     def limit(self) -> int:
@@ -38,12 +39,12 @@ class AdaptiveLimiter:
         if self._in_flight < self._limit and not self._waiters:
             self._in_flight += 1
             return
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiter = anyio.Event()
         self._waiters.append(waiter)
         try:
-            await waiter
-        except asyncio.CancelledError:
-            if waiter.done() and not waiter.cancelled():
+            await waiter.wait()
+        except BaseException:
+            if waiter.is_set():
                 # The slot was handed to us just as we were cancelled: pass it on.
                 self.release()
             else:
@@ -69,9 +70,8 @@ class AdaptiveLimiter:
     def _wake(self) -> None:
         while self._waiters and self._in_flight < self._limit:
             waiter = self._waiters.popleft()
-            if not waiter.done():
-                self._in_flight += 1
-                waiter.set_result(None)
+            self._in_flight += 1
+            waiter.set()
 
     async def __aenter__(self) -> AdaptiveLimiter:
         await self.acquire()

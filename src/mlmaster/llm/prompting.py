@@ -66,14 +66,18 @@ def _humanize_bytes(size: int | None) -> str | None:
 
 
 def _code_context(
-    request: CodeRequest, *, steer: bool, packages: tuple[str, ...]
+    request: CodeRequest,
+    *,
+    steer: bool,
+    packages: tuple[str, ...],
+    parent_output_chars: int = PARENT_OUTPUT_CHARS,
 ) -> dict[str, Any]:
     parent = request.parent
     parent_output = ""
     bug_reason = ""
     if parent is not None:
-        if parent.execution is not None:
-            parent_output = parent.execution.output_tail(PARENT_OUTPUT_CHARS)
+        if parent.execution is not None and parent_output_chars > 0:
+            parent_output = parent.execution.output_tail(parent_output_chars)
         bug_reason = parent.bug_reason or parent.review_summary
     return {
         "operator": request.operator,
@@ -99,14 +103,21 @@ def _code_context(
 
 
 def render_code_prompt(
-    request: CodeRequest, *, steer: bool = False, packages: tuple[str, ...] = DEFAULT_PACKAGES
+    request: CodeRequest,
+    *,
+    steer: bool = False,
+    packages: tuple[str, ...] = DEFAULT_PACKAGES,
+    parent_output_chars: int = PARENT_OUTPUT_CHARS,
 ) -> PromptParts:
     """The prompt for a draft, improve or debug step.
 
     ``steer``: the data preview and the parent move from the user text into the reasoning
-    prefix, where the model reads them as its own thoughts.
+    prefix, where the model reads them as its own thoughts. ``parent_output_chars``: how much
+    of the parent's output to show (less when the prompt must fit a small context).
     """
-    context = _code_context(request, steer=steer, packages=packages)
+    context = _code_context(
+        request, steer=steer, packages=packages, parent_output_chars=parent_output_chars
+    )
     if steer:
         # Memory goes where the model reasons from it, not twice.
         user = render(f"{request.operator}.j2", **{**context, "memory": ""})

@@ -2,7 +2,8 @@
 
 Reasoning models show their thinking in one of three ways: inside ``<think>...</think>`` in the
 text (DeepSeek-R1 on raw servers, Qwen3), in a separate ``reasoning_content`` / ``reasoning``
-field (DeepSeek's API, vLLM's reasoning parser), or not at all. With steerable prefill the
+field (DeepSeek's API, vLLM's reasoning parser), or not at all; ``auto`` takes whichever
+came. With steerable prefill the
 prompt itself opened ``<think>``, so the answer text starts inside the reasoning.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-ReasoningStyle = Literal["think-tags", "reasoning-field", "none"]
+ReasoningStyle = Literal["think-tags", "reasoning-field", "auto", "none"]
 
 OPEN_TAG = "<think>"
 CLOSE_TAG = "</think>"
@@ -28,6 +29,9 @@ def split_reasoning(
     ``prefilled``: the prompt ended inside an open ``<think>`` block, so the text begins with
     reasoning even though it has no opening tag.
     """
+    if style == "auto":
+        # Whichever the server used: a separate field when it sent one, else tags in the text.
+        style = "reasoning-field" if reasoning_field else "think-tags"
     if style == "reasoning-field":
         return text, (reasoning_field or None)
     if style == "none":

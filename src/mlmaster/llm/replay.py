@@ -10,9 +10,10 @@ recorded order, so a replay still runs when the new run names its nodes differen
 
 from __future__ import annotations
 
-import asyncio
 from collections import defaultdict, deque
 from pathlib import Path
+
+import anyio
 
 from mlmaster.errors import UserError
 from mlmaster.llm.coder import answer_from_text
@@ -100,9 +101,10 @@ class _Replayer:
         self.latency_scale = latency_scale
 
     async def _take(self, node_id: str, role: Role) -> Exchange:
-        exchange = self.book.take(node_id, role)
+        # Nobody counted a replayed call: the run records and counts it.
+        exchange = self.book.take(node_id, role).model_copy(update={"accounted": False})
         if self.latency_scale > 0 and exchange.latency > 0:
-            await asyncio.sleep(exchange.latency * self.latency_scale)
+            await anyio.sleep(exchange.latency * self.latency_scale)
         return exchange
 
 

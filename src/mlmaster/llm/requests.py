@@ -80,6 +80,9 @@ class Exchange(BaseModel):
     latency: float = 0.0
     attempts: int = 1
     started_at: float = 0.0  # unix time the call began (replay orders by it)
+    # True when the endpoint that made the call counted it already; offline and replayed
+    # exchanges are not counted by anyone until the run records them.
+    accounted: bool = False
 
 
 class CodeAnswer(BaseModel):
@@ -88,6 +91,9 @@ class CodeAnswer(BaseModel):
     plan: str = ""
     code: str | None = None  # None when no script could be found in the answer
     exchange: Exchange | None = None
+    # Why no script came back when the endpoint refused this request (a content filter, a
+    # prompt over the context length, a rejected parameter): the node's bug reason.
+    refused: str | None = None
 
 
 class ReviewRequest(BaseModel):

@@ -127,7 +127,7 @@ def decide(
 
 
 class LLMReviewer:
-    """Implements ``Reviewer.review`` over an OpenAI-compatible endpoint."""
+    """Implements ``Reviewer.review`` over an LLM endpoint."""
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
@@ -146,6 +146,8 @@ class LLMReviewer:
         try:
             verdict, exchange, error = await self._ask(request, metric)
         except LLMError as failure:
+            if failure.fatal:
+                raise  # a bad key or model fails every call alike: the run must end
             error = f"the reviewer could not be reached: {failure}"
         if error is not None:
             log.warning("llm.review_error", node=request.node_id, error=error)
@@ -169,7 +171,7 @@ class LLMReviewer:
             try:
                 verdict, exchange, problem = await self._ask_with_tool(request, metric)
             except LLMError as failure:
-                if self._tools_required or failure.status not in (400, 404, 422):
+                if self._tools_required or failure.kind != "request":
                     raise
                 # The endpoint refused tools: JSON from now on.
                 log.info("llm.tools_unsupported", status=failure.status)
@@ -182,6 +184,11 @@ class LLMReviewer:
                     log.info("llm.tools_ignored")
                     self._use_tools = False
         return await self._ask_json(request, metric)
+
+    def _tool_choice(self) -> Any:
+        if self.endpoint.settings.force_tool_choice:
+            return {"type": "function", "function": {"name": TOOL_NAME}}
+        return "auto"  # thinking models refuse a forced choice; a prose answer falls back
 
     async def _call(self, messages: list[dict[str, Any]], **tools: Any) -> Completion:
         settings = self.endpoint.settings
@@ -210,7 +217,7 @@ class LLMReviewer:
         completion = await self._call(
             [{"role": "system", "content": parts.system}, {"role": "user", "content": parts.user}],
             tools=[REVIEW_TOOL],
-            tool_choice={"type": "function", "function": {"name": TOOL_NAME}},
+            tool_choice=self._tool_choice(),
         )
         exchange = exchange_from(
             completion, role="feedback", node_id=request.node_id, started_at=started

@@ -1,4 +1,4 @@
-"""The run's budget, kept inside the process: wall clock, steps, tokens and money.
+"""The run's budget, kept inside the process: wall clock and steps.
 
 Pure bookkeeping over an injectable clock, so it is tested without sleeping. The rule that
 matters: a step does not start if it cannot finish. A step's script gets the smaller of the
@@ -60,17 +60,14 @@ class Budget:
             return None
         return timeout
 
-    def stop_reason(self, tokens: int = 0, cost: float = 0.0) -> str | None:
-        """Why no new step may start, or ``None`` when one may."""
+    def stop_reason(self) -> str | None:
+        """Why no new step may start, or ``None`` when one may (token and cost caps are the
+        accountant's: :meth:`mlmaster.llm.accounting.Accountant.exhausted`)."""
         s = self.settings
         if self.working_time_left <= 0:
             return "time limit reached"
         if s.max_steps is not None and self.steps >= s.max_steps:
             return f"step limit reached ({s.max_steps})"
-        if s.max_tokens is not None and tokens >= s.max_tokens:
-            return f"token limit reached ({s.max_tokens})"
-        if s.max_cost is not None and cost >= s.max_cost:
-            return f"cost limit reached (${s.max_cost:.2f})"
         if self.exec_timeout() is None:
             return "too little time left for another step"
         return None

@@ -217,8 +217,8 @@ async def worker(state: RunState, worker_id: str) -> None:
             return
         except LLMError as error:
             state.tree.abandon(expansion)
-            if not error.retryable:
-                # A bad key, model or parameter fails every call alike: end the run, say why.
+            if error.fatal:
+                # A bad key, model or URL fails every call alike: end the run, say why.
                 state.stop_reason = state.stop_reason or f"LLM endpoint refused: {error}"
                 state.fatal = True
                 return

@@ -248,7 +248,7 @@ def _no_code_outcome(answer: CodeAnswer) -> Outcome:
         metric=None,
         valid_submission=False,
         buggy=True,
-        bug_reason="the answer held no Python script",
+        bug_reason=answer.refused or "the answer held no Python script",
         review_summary="no code block in the answer",
         tokens=_tokens(answer.exchange),
         cost=_cost(answer.exchange),
@@ -260,7 +260,7 @@ def _record(state: RunState, node_dir: Path, exchange: Exchange | None) -> None:
     if exchange is None:
         return
     record_exchange(node_dir, exchange)
-    if exchange.api_style in ("offline", "replay"):
+    if not exchange.accounted:
         state.accountant.add_exchange(exchange)
 
 

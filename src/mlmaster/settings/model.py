@@ -8,11 +8,12 @@ command-line flags; :mod:`mlmaster.settings.load` does the layering.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mlmaster.llm.presets import PresetName, preset_defaults
 from mlmaster.settings.units import ByteSize, CpuList, Duration, GpuList
 
 # Each worker holds at most one LLM call or script at a time; beyond a few hundred they would
@@ -102,34 +103,100 @@ class MemorySettings(Group):
 
 
 class EndpointSettings(Group):
-    """One LLM role's endpoint; ``provider = offline`` needs no endpoint at all."""
+    """One LLM role's endpoint; ``provider = offline`` needs no endpoint at all.
+
+    ``preset`` fills in what the provider needs (see :mod:`mlmaster.llm.presets`); any field
+    set explicitly, in a profile, the environment or a flag, wins over the preset.
+    """
 
     provider: Literal["offline", "openai", "replay"] = "offline"
+    preset: PresetName = Field(
+        "custom",
+        description="provider defaults: openai, openai-reasoning, deepseek, openrouter, vllm, "
+        "sglang, ollama, azure, custom (none)",
+    )
+    transport: str = Field(
+        "openai", description="wire client: openai (any OpenAI-compatible server) or azure"
+    )
     base_url: str | None = Field(None, description="OpenAI-compatible base URL, e.g. .../v1")
     api_key: SecretStr | None = Field(None, description="API key; never printed")
-    model: str | None = None
+    model: str | None = Field(None, description="model name (Azure: the deployment name)")
+    api_version: str | None = Field(None, description="Azure's api-version query parameter")
     temperature: float | None = Field(None, ge=0, le=2, description="unset: model's default")
     max_tokens: int | None = Field(None, ge=1, description="most output tokens per call")
     max_tokens_field: Literal["max_tokens", "max_completion_tokens"] = "max_tokens"
+    context_length: int | None = Field(
+        None,
+        ge=256,
+        description="the model's context window in tokens; prompts are fitted to it "
+        "(unset: what the server reports, or learned from a context-length error)",
+    )
+    unsupported_params: list[str] = Field(
+        default_factory=list,
+        description="request parameters the model refuses, never sent (e.g. temperature)",
+    )
+    extra_body: dict[str, Any] = Field(
+        default_factory=dict,
+        description='JSON merged into every request body, e.g. {"reasoning_effort": "high"}',
+    )
+    extra_headers: dict[str, str] = Field(
+        default_factory=dict, description="HTTP headers added to every request (JSON object)"
+    )
+    extra_query: dict[str, str] = Field(
+        default_factory=dict, description="URL query parameters of every request (JSON object)"
+    )
     api_style: Literal["chat", "completions"] = "chat"
-    reasoning_style: Literal["think-tags", "reasoning-field", "none"] = "none"
-    steerable_prefill: bool = Field(False, description="pre-fill an open <think> block")
+    reasoning_style: Literal["think-tags", "reasoning-field", "auto", "none"] = Field(
+        "none",
+        description="where reasoning comes back: <think> tags, a reasoning field, "
+        "auto (the field when sent, else tags), or none",
+    )
+    steerable_prefill: bool = Field(
+        False, description="open the model's reasoning with our own (steerable reasoning)"
+    )
+    prefix_completion: bool = Field(
+        False,
+        description="chat API continues a last assistant message marked prefix (DeepSeek "
+        "beta): how steering works over chat",
+    )
     prompt_template: Literal["auto", "deepseek", "chatml", "plain"] = Field(
         "auto", description="chat template of raw completions prompts; auto: by model name"
     )
     function_calling: Literal["auto", "on", "off"] = Field(
         "auto", description="review by tool call (on), JSON (off), or try then fall back"
     )
+    force_tool_choice: bool = Field(
+        True, description="name the review tool in tool_choice (some thinking models refuse)"
+    )
     stream: bool = Field(
         False, description="stream answers: long reasoning then outlives idle-connection cuts"
     )
     concurrency: int = Field(4, ge=1, description="most calls in flight for this role")
-    request_timeout: Duration = Field(600.0, description="one request's time limit")
+    request_timeout: Duration = Field(
+        600.0, description="wall-clock cap on one request, streamed or not"
+    )
     retries: int = Field(5, ge=0, description="retries on 429, 5xx, timeouts, connection errors")
     price_input: float = Field(0.0, ge=0, description="USD per million input tokens")
     price_output: float = Field(0.0, ge=0, description="USD per million output tokens")
     replay_dir: Path | None = Field(None, description="run directory to replay (replay provider)")
     replay_latency_scale: float = Field(0.0, ge=0, description="scale of recorded latency")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data: Any) -> Any:
+        # Only the keys a source gave are present here: the preset fills in the others.
+        if isinstance(data, dict) and data.get("preset") not in (None, "custom"):
+            return {**preset_defaults(str(data["preset"])), **data}
+        return data
+
+    @field_validator("transport")
+    @classmethod
+    def _known_transport(cls, value: str) -> str:
+        from mlmaster.llm.transports import TRANSPORTS
+
+        if value not in TRANSPORTS:
+            raise ValueError(f"unknown transport {value!r}; known: {', '.join(TRANSPORTS)}")
+        return value
 
 
 class LLMSettings(Group):

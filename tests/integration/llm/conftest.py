@@ -12,9 +12,9 @@ from mlmaster.llm.accounting import Accountant
 from mlmaster.llm.client import Endpoint
 from mlmaster.llm.extract import parse_metric_line
 from mlmaster.llm.requests import CodeRequest, Hardware, ReviewRequest, Role
-from mlmaster.llm.scripted_server import ScriptedServer
 from mlmaster.memory.insight import MemoryContext, Operator
 from mlmaster.settings.model import EndpointSettings
+from mlmaster.testing.scripted_server import ScriptedServer
 
 SPEC = CompetitionSpec(
     id="demo",

@@ -4,11 +4,10 @@ from collections.abc import Callable
 
 import pytest
 
-from mlmaster.errors import UserError
 from mlmaster.llm.client import Endpoint
 from mlmaster.llm.coder import LLMCoder
 from mlmaster.llm.requests import CodeRequest
-from mlmaster.llm.scripted_server import Reply, ScriptedServer
+from mlmaster.testing.scripted_server import Reply, ScriptedServer
 
 EndpointFactory = Callable[..., Endpoint]
 RequestFactory = Callable[..., CodeRequest]
@@ -125,6 +124,13 @@ async def test_replies_without_code_give_no_code_in_the_end(
     assert len(server.requests) == 2
 
 
-def test_steerable_prefill_needs_the_completions_api(endpoint: EndpointFactory) -> None:
-    with pytest.raises(UserError, match="steerable_prefill needs api_style = completions"):
-        LLMCoder(endpoint(steerable_prefill=True, api_style="chat"))
+async def test_steering_over_chat_without_prefix_completion_runs_unsteered(
+    server: ScriptedServer, endpoint: EndpointFactory, code_request: RequestFactory
+) -> None:
+    server.push(Reply(text="Plan.\n\n```python\nprint(1)\n```\n"))
+    coder = LLMCoder(endpoint(steerable_prefill=True, api_style="chat"))
+    answer = await coder.generate(code_request())
+    assert answer.code is not None
+    messages = server.requests[0].body["messages"]
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "PREVIEW-TEXT" in messages[1]["content"]

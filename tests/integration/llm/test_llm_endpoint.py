@@ -7,8 +7,8 @@ import pytest
 
 from mlmaster.llm.accounting import Accountant
 from mlmaster.llm.client import Endpoint, LLMError
-from mlmaster.llm.scripted_server import Reply, ScriptedServer
 from mlmaster.settings.model import EndpointSettings
+from mlmaster.testing.scripted_server import Reply, ScriptedServer
 
 EndpointFactory = Callable[..., Endpoint]
 HELLO = [{"role": "user", "content": "hello there"}]
@@ -237,7 +237,7 @@ async def test_streamed_chat_is_put_back_together(
 async def test_streamed_tool_call_and_completions(
     server: ScriptedServer, endpoint: EndpointFactory
 ) -> None:
-    from mlmaster.llm.scripted_server import ToolCall
+    from mlmaster.testing.scripted_server import ToolCall
 
     arguments = '{"is_bug": false, "summary": "a summary long enough to be cut", "metric": 1}'
     server.push(Reply(text=None, tool_call=ToolCall(name="submit_review", arguments=arguments)))

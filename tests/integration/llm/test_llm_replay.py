@@ -19,7 +19,7 @@ from mlmaster.llm.replay import (
 )
 from mlmaster.llm.requests import CodeRequest, ReviewRequest
 from mlmaster.llm.review import LLMReviewer
-from mlmaster.llm.scripted_server import Reply, ScriptedServer
+from mlmaster.testing.scripted_server import Reply, ScriptedServer
 
 EndpointFactory = Callable[..., Endpoint]
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 import pytest
 
 from mlmaster.execution.result import ScriptException
-from mlmaster.llm.client import Endpoint
+from mlmaster.llm.client import Endpoint, LLMError
 from mlmaster.llm.requests import ReviewRequest
 from mlmaster.llm.review import TOOL_NAME, LLMReviewer
-from mlmaster.llm.scripted_server import Reply, ScriptedServer, ToolCall
+from mlmaster.testing.scripted_server import Reply, ScriptedServer, ToolCall
 
 EndpointFactory = Callable[..., Endpoint]
 RequestFactory = Callable[..., ReviewRequest]
@@ -138,10 +138,19 @@ async def test_unusable_after_repair_never_crashes(
 async def test_unreachable_reviewer_is_a_review_error(
     server: ScriptedServer, endpoint: EndpointFactory, review_request: RequestFactory
 ) -> None:
-    server.push(Reply(status=401, error_message="bad key"))
+    server.push(*[Reply(status=503, error_message="overloaded")] * 4)
     review = await LLMReviewer(endpoint("feedback", function_calling="on")).review(review_request())
-    assert review.error is not None and "HTTP 401" in review.error
+    assert review.error is not None and "HTTP 503" in review.error
     assert not review.buggy and review.metric == 0.75
+
+
+async def test_a_rejected_key_ends_the_review_instead_of_hiding(
+    server: ScriptedServer, endpoint: EndpointFactory, review_request: RequestFactory
+) -> None:
+    server.push(Reply(status=401, error_message="bad key"))
+    with pytest.raises(LLMError) as caught:
+        await LLMReviewer(endpoint("feedback", function_calling="on")).review(review_request())
+    assert caught.value.fatal and "API_KEY" in str(caught.value)
 
 
 @pytest.mark.parametrize(

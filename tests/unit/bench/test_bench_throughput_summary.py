@@ -13,7 +13,7 @@ from mlmaster.bench.throughput import (
     summarise,
 )
 from mlmaster.llm.extract import extract_plan_and_code, parse_metric_line
-from mlmaster.llm.scripted_server import ReceivedRequest
+from mlmaster.testing.scripted_server import ReceivedRequest
 
 
 def test_the_window_runs_from_the_first_commit_to_the_first_stop() -> None:

@@ -40,10 +40,3 @@ def test_resumed_run_counts_time_and_steps_spent_before() -> None:
     assert budget.stop_reason() is None
     budget.start_step()
     assert budget.stop_reason() == "step limit reached (5)"
-
-
-def test_token_and_cost_caps() -> None:
-    budget = make(FakeClock(), max_tokens=1000, max_cost=2.0)
-    assert budget.stop_reason(tokens=999, cost=1.99) is None
-    assert budget.stop_reason(tokens=1000) == "token limit reached (1000)"
-    assert budget.stop_reason(cost=2.0) == "cost limit reached ($2.00)"
