@@ -35,6 +35,10 @@ def run(settings: Settings, *, resume: Path | None = None) -> RunOutcome:
 
     ``resume`` continues the run in that run directory instead of starting a new one.
     """
+    if settings.run.output is not None:
+        from mlmaster.journal.output import check_output
+
+        check_output(settings.run.output)  # now, not after the whole budget
     competition = competition_for(settings)
     try:
         return anyio.run(run_async, settings, competition, resume)

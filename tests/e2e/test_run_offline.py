@@ -11,7 +11,7 @@ from typing import Any
 
 from mlmaster.competition.grading import grade_submission
 from mlmaster.competition.layout import load_competition
-from mlmaster.journal import read_events
+from mlmaster.journal import NodeCommitted, RunEnded, RunResumed, RunStarted, read_events
 
 
 def only_run_dir(runs: Path, competition: str) -> Path:
@@ -35,19 +35,19 @@ def test_offline_run_ends_with_a_valid_graded_submission(
 
     run_dir = only_run_dir(runs, "digits")
     events = read_events(run_dir / "journal.jsonl")
-    assert events[0]["type"] == "run_started"
-    assert events[-1]["type"] == "run_ended"
-    nodes = [e["node"] for e in events if e["type"] == "node_committed"]
+    assert isinstance(events[0], RunStarted)
+    assert isinstance(events[-1], RunEnded)
+    nodes = [e.node for e in events if isinstance(e, NodeCommitted)]
     assert len(nodes) >= 2
-    assert {n["operator"] for n in nodes} >= {"draft"}
+    assert {n.operator for n in nodes} >= {"draft"}
     best = json.loads((run_dir / "best" / "node.json").read_text())
-    assert best["metric"] == events[-1]["best_metric"]
+    assert best["metric"] == events[-1].best_metric
     assert (run_dir / "best" / "submission.csv").read_bytes() == output.read_bytes()
     assert (run_dir / "best" / "solution.py").read_text() == best["code"]
     assert (run_dir / "settings.json").is_file()
     assert (run_dir / "log.jsonl").stat().st_size > 0
     for node in nodes:
-        assert (run_dir / "nodes" / node["id"] / "solution.py").is_file()
+        assert (run_dir / "nodes" / node.id / "solution.py").is_file()
 
 
 def _digits_run(suite_dir: Path, runs: Path) -> list[str]:
@@ -78,7 +78,7 @@ def _wait_for_nodes(runs: Path, count: int, proc: subprocess.Popen[str], limit: 
                 journal = run_dir / "journal.jsonl"
                 if journal.is_file():
                     events = read_events(journal)
-                    if sum(e["type"] == "node_committed" for e in events) >= count:
+                    if sum(isinstance(e, NodeCommitted) for e in events) >= count:
                         return run_dir
         time.sleep(0.2)
     raise AssertionError(f"fewer than {count} nodes after {limit} s")
@@ -92,8 +92,8 @@ def test_sigint_ends_cleanly_with_outputs(suite_dir: Path, tmp_path: Path, cli: 
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 130, stderr[-3000:]
     events = read_events(run_dir / "journal.jsonl")
-    assert events[-1]["type"] == "run_ended"
-    assert "SIGINT" in events[-1]["reason"]
+    assert isinstance(events[-1], RunEnded)
+    assert "SIGINT" in events[-1].reason
     assert "Traceback" not in stderr
 
 
@@ -106,9 +106,7 @@ def test_sigkill_then_resume_keeps_every_journalled_node(
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     before = {
-        e["node"]["id"]
-        for e in read_events(run_dir / "journal.jsonl")
-        if e["type"] == "node_committed"
+        e.node.id for e in read_events(run_dir / "journal.jsonl") if isinstance(e, NodeCommitted)
     }
     done = cli.run(
         "run",
@@ -126,9 +124,9 @@ def test_sigkill_then_resume_keeps_every_journalled_node(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     events = read_events(run_dir / "journal.jsonl")
-    after = [e["node"]["id"] for e in events if e["type"] == "node_committed"]
+    after = [e.node.id for e in events if isinstance(e, NodeCommitted)]
     assert before <= set(after)
     assert len(after) == len(set(after))  # no node journalled twice
     assert len(after) > len(before)
-    assert any(e["type"] == "run_resumed" for e in events)
-    assert events[-1]["type"] == "run_ended"
+    assert any(isinstance(e, RunResumed) for e in events)
+    assert isinstance(events[-1], RunEnded)

@@ -12,7 +12,7 @@ from typing import Any
 import psutil
 
 from mlmaster.competition.layout import load_competition
-from mlmaster.journal import read_events
+from mlmaster.journal import NodeCommitted, RunEnded, read_events
 from mlmaster.orchestrator.run import open_run, search
 from mlmaster.settings import load_settings
 from mlmaster.testing.scripted_server import ReceivedRequest, Reply, ScriptedServer
@@ -102,7 +102,7 @@ async def test_buggy_drafts_get_debugged_then_improved(suite_dir: Path, tmp_path
     assert outcome.best_id == best.id and best.operator == "improve"
     assert outcome.exit_code == 0
     events = read_events(outcome.run_dir / "journal.jsonl")
-    assert sum(e["type"] == "node_committed" for e in events) == 8
+    assert sum(isinstance(e, NodeCommitted) for e in events) == 8
     # Every LLM exchange is kept with its node.
     for node_id in nodes:
         lines = (outcome.run_dir / "nodes" / node_id / "exchanges.jsonl").read_text().splitlines()
@@ -133,7 +133,7 @@ async def test_scripts_that_never_end_do_not_hold_the_run_past_its_budget(
     assert outcome.exit_code == 1  # no valid solution: the run says so
     assert outcome.best_id is None
     events = read_events(outcome.run_dir / "journal.jsonl")
-    assert events[-1]["type"] == "run_ended"
+    assert isinstance(events[-1], RunEnded)
     leftovers = [
         p
         for p in psutil.Process().children(recursive=True)

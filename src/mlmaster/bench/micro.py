@@ -24,7 +24,7 @@ from mlmaster.bench.report import Goal, ScenarioResult, Table
 from mlmaster.bench.tree_growth import Driver
 from mlmaster.competition.layout import Competition
 from mlmaster.competition.spec import CompetitionPaths, CompetitionSpec
-from mlmaster.journal import Journal, read_events
+from mlmaster.journal import Journal, NodeCommitted, read_journal
 from mlmaster.memory import MemoryStore, insight_from_node
 from mlmaster.memory.insight import Operator
 from mlmaster.orchestrator.resume import rebuild
@@ -121,15 +121,15 @@ def bench_memory_context(driver: Driver, config: MicroConfig) -> dict[str, Any]:
 
 def bench_journal_append(driver: Driver, workdir: Path, config: MicroConfig) -> dict[str, Any]:
     events = [
-        n.model_dump(mode="json") for n in list(driver.tree.nodes.values())[1 : config.appends + 1]
+        NodeCommitted(node=n) for n in list(driver.tree.nodes.values())[1 : config.appends + 1]
     ]
     path = workdir / "append" / "journal.jsonl"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     journal = Journal(path)
     start = time.perf_counter()
-    for node in events:
-        journal.append_sync("node_committed", node=node)
+    for event in events:
+        journal.append_sync(event)
     seconds = time.perf_counter() - start
     journal.close()
     return {
@@ -171,12 +171,12 @@ def bench_resume(driver: Driver, workdir: Path) -> dict[str, Any]:
     settings = Settings()
     # Timed without tracemalloc (it slows allocation-heavy code severalfold), then measured.
     start = time.perf_counter()
-    point = rebuild(read_events(path), settings, competition)
+    point = rebuild(read_journal(path), settings, competition)
     seconds = time.perf_counter() - start
     assert point.tree.counts().done >= nodes
     del point
     tracemalloc.start()
-    point = rebuild(read_events(path), settings, competition)
+    point = rebuild(read_journal(path), settings, competition)
     # What the orchestrator keeps: the tree and the memory store (the events are freed).
     retained, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()

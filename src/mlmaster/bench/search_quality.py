@@ -27,7 +27,7 @@ from mlmaster.competition.grading import grade_submission
 from mlmaster.competition.layout import load_competition
 from mlmaster.competition.suite.build import build_suite, frozen_leaderboard
 from mlmaster.competition.suite.catalog import SUITE_IDS
-from mlmaster.journal import read_events
+from mlmaster.journal import NodeCommitted, read_events
 
 POLICIES = ("ml-master", "greedy", "random")
 # What a run keeps of its grade report (MLE-bench's fields plus our normalised score).
@@ -137,7 +137,7 @@ def run_one(
     )
     journal = workdir / "runs" / competition / run_id(policy, seed) / "journal.jsonl"
     if journal.is_file():
-        record.nodes = sum(1 for e in read_events(journal) if e["type"] == "node_committed")
+        record.nodes = sum(isinstance(e, NodeCommitted) for e in read_events(journal))
     submission = output_path(workdir, competition, policy, seed)
     if submission.is_file():
         grade = grade_submission(load_competition(suite_dir, competition), submission)

@@ -74,19 +74,24 @@ def run_command(
     except UserError as error:
         fail(str(error))
     settings = resolve_settings(
-        profile, overrides, resumed=saved, resumed_from=f"{resume}/settings.json"
+        profile,
+        overrides,
+        resumed=saved,
+        resumed_from=str(_settings_file(resume)) if resume else "resumed run",
     )
     try:
         outcome = api.run(settings, resume=resume)
     except UserError as error:
         fail(str(error))
     print(f"mlmaster: {outcome.summary()}", file=sys.stderr)
+    if outcome.output_error:
+        print(f"mlmaster: {outcome.output_error}", file=sys.stderr)
     raise typer.Exit(outcome.exit_code)
 
 
 def _saved_settings(run_dir: Path) -> dict[str, Any]:
     """The settings a run was started with, minus masked secrets (those come afresh)."""
-    path = run_dir / "settings.json"
+    path = _settings_file(run_dir)
     try:
         saved = json.loads(path.read_text())
     except FileNotFoundError:
@@ -97,3 +102,9 @@ def _saved_settings(run_dir: Path) -> dict[str, Any]:
         role.pop("api_key", None)
     saved.get("run", {}).pop("run_id", None)
     return saved
+
+
+def _settings_file(run_dir: Path) -> Path:
+    from mlmaster.journal import RunDir  # here: `mlmaster --help` need not load the journal
+
+    return RunDir(run_dir).settings

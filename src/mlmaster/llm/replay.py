@@ -16,34 +16,31 @@ from pathlib import Path
 import anyio
 
 from mlmaster.errors import UserError
+from mlmaster.journal import NodeDir, RunDir
 from mlmaster.llm.coder import answer_from_text
 from mlmaster.llm.extract import parse_metric_line
 from mlmaster.llm.reasoning import CLOSE_TAG, OPEN_TAG, ReasoningStyle
 from mlmaster.llm.requests import CodeAnswer, CodeRequest, Exchange, Review, ReviewRequest, Role
 from mlmaster.llm.review import Verdict, decide, parse_verdict
 
-EXCHANGES_FILE = "exchanges.jsonl"
+EXCHANGES_FILE = NodeDir(Path()).exchanges.name
 
 
 def record_exchange(node_dir: Path, exchange: Exchange) -> Path:
-    """Append one exchange as a JSON line to ``node_dir/exchanges.jsonl``."""
-    node_dir.mkdir(parents=True, exist_ok=True)
-    path = node_dir / EXCHANGES_FILE
-    with path.open("a", encoding="utf-8") as file:
-        file.write(exchange.model_dump_json() + "\n")
-    return path
+    """Append one exchange as a JSON line to the node folder's exchanges file."""
+    return NodeDir(node_dir).append_exchange(exchange)
 
 
 def load_exchanges(run_dir: Path) -> dict[str, list[Exchange]]:
     """Every recorded exchange of a run, per node id, in recorded order."""
-    nodes_dir = Path(run_dir) / "nodes"
-    if not nodes_dir.is_dir():
+    run = RunDir(Path(run_dir))
+    if not run.nodes.is_dir():
         raise UserError(
-            f"no recorded run at {run_dir}: expected {nodes_dir}/<node-id>/{EXCHANGES_FILE}; "
+            f"no recorded run at {run_dir}: expected {run.nodes}/<node-id>/{EXCHANGES_FILE}; "
             "set llm.<role>.replay_dir to a run directory"
         )
     found: dict[str, list[Exchange]] = {}
-    for path in sorted(nodes_dir.glob(f"*/{EXCHANGES_FILE}")):
+    for path in (node.exchanges for node in run.node_dirs() if node.exchanges.is_file()):
         exchanges = []
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if not line.strip():

@@ -24,7 +24,8 @@ from mlmaster.competition.layout import Competition
 from mlmaster.competition.server import running_server, validate_via_server
 from mlmaster.competition.validation import ValidationOutcome
 from mlmaster.execution.runner import Executor
-from mlmaster.journal import Journal, RunDir, read_events
+from mlmaster.journal import Journal, RunDir, RunEnded, RunResumed, RunStarted, read_journal
+from mlmaster.journal.output import OutputError, export_submission
 from mlmaster.llm.client import LLMError
 from mlmaster.llm.pool import build_accountant, build_coder, build_reviewer
 from mlmaster.llm.preview import data_preview
@@ -55,6 +56,7 @@ class RunOutcome:
     stop_reason: str
     exit_code: int
     output: Path | None
+    output_error: str | None = None  # the copy to --output failed: why, in one line
 
     def summary(self) -> str:
         if self.best_id is None:
@@ -87,13 +89,21 @@ async def open_run(
     reviewer = build_reviewer(settings, accountant)
     executor = Executor(settings.execution)
     point: ResumePoint | None = None
+    lock = None
     if resume is not None:
         run_dir = RunDir.existing(resume)
-        point = rebuild(read_events(run_dir.journal), settings, competition)
+        lock = run_dir.lock()  # before reading: a running original would still be appending
+        try:
+            point = rebuild(read_journal(run_dir.journal), settings, competition)
+        except BaseException:
+            lock.release()
+            raise
     preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
     if resume is None:
         run_dir = RunDir.create(settings.run.runs_dir, competition.spec.id, settings.run.run_id)
+        lock = run_dir.lock()
         run_dir.write_settings(settings.model_dump(mode="json"))
+    assert lock is not None
     configure_logging(
         log_level or settings.log.level,
         log_console,  # type: ignore[arg-type]
@@ -120,6 +130,7 @@ async def open_run(
     )
 
     async with contextlib.AsyncExitStack() as stack:
+        stack.callback(lock.release)  # last out: the journal is closed before the lock goes
         url = settings.grader.url
         if url is None:
             url = await stack.enter_async_context(
@@ -149,14 +160,16 @@ async def open_run(
             description=competition.description(),
             data_preview=preview,
         )
+        session = RunResumed if point else RunStarted
         await journal.append(
-            "run_resumed" if point else "run_started",
-            competition=competition.spec.id,
-            data_dir=str(competition.paths.root.parent),
-            public_dir=str(competition.paths.public_dir),
-            lower_is_better=competition.spec.lower_is_better,
-            settings=settings.model_dump(mode="json"),
-            started=time.time(),
+            session(
+                competition=competition.spec.id,
+                data_dir=str(competition.paths.root.parent),
+                public_dir=str(competition.paths.public_dir),
+                lower_is_better=competition.spec.lower_is_better,
+                settings=settings.model_dump(mode="json"),
+                started=time.time(),
+            )
         )
         try:
             yield state
@@ -291,26 +304,34 @@ async def finish(state: RunState, *, output: Path | None, signum: int | None) ->
     """Final selection and outputs, shielded so a late signal cannot leave them half done."""
     with anyio.CancelScope(shield=True):
         best = state.best_node()
-        copied = None
         if best is not None:
             await anyio.to_thread.run_sync(state.write_best, best)
-            if output is not None and state.copy_best_to(output):
-                copied = output
         nodes = state.tree.counts().done
         reason = state.stop_reason or "finished"
         await state.journal.append(
-            "run_ended",
-            reason=reason,
-            best=best.id if best else None,
-            best_metric=best.metric if best else None,
-            elapsed=state.budget.elapsed,
-            totals=state.accountant.totals().model_dump(mode="json"),
+            RunEnded(
+                reason=reason,
+                best=best.id if best else None,
+                best_metric=best.metric if best else None,
+                elapsed=state.budget.elapsed,
+                totals=state.accountant.totals(),
+            )
         )
         await anyio.to_thread.run_sync(_write_report, state)
+        # Last: the run's own record is safe whatever happens to the copy.
+        copied, output_error = None, None
+        source = state.run_dir.best_submission
+        if output is not None and best is not None and source.is_file():
+            try:
+                await anyio.to_thread.run_sync(export_submission, source, output)
+                copied = output
+            except OutputError as error:
+                output_error = str(error)
+                log.warning("output_copy_failed", error=output_error)
     if signum is not None:
         code = EXIT_SIGNAL.get(signum, 1)
     else:
-        code = 0 if best is not None else 1
+        code = 0 if best is not None and output_error is None else 1
     return RunOutcome(
         run_dir=state.run_dir.path,
         best_id=best.id if best else None,
@@ -319,6 +340,7 @@ async def finish(state: RunState, *, output: Path | None, signum: int | None) ->
         stop_reason=reason,
         exit_code=code,
         output=copied,
+        output_error=output_error,
     )
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 import threading
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,13 +59,10 @@ class RunState:
     def execution_of(self, node_id: str) -> ExecutionResult | None:
         """A node's full execution result: kept in memory, or read back after a resume."""
         if node_id not in self.execution_results:
-            path = self.run_dir.node(node_id) / "execution.json"
-            try:
-                self.execution_results[node_id] = ExecutionResult.model_validate_json(
-                    path.read_text()
-                )
-            except (OSError, ValueError):
+            result = self.run_dir.node(node_id).read_execution()
+            if result is None:
                 return None
+            self.execution_results[node_id] = result
         return self.execution_results[node_id]
 
     def best_node(self) -> Node | None:
@@ -82,21 +78,11 @@ class RunState:
         with self._best_lock:
             if self.tree.best_node() is not node:
                 return
-            submission = self.run_dir.node(node.id) / "workspace" / "submission"
-            submission = submission / "submission.csv"
             self.run_dir.write_best(
                 node.model_dump(mode="json"),
                 node.code,
-                submission if submission.is_file() else None,
+                self.run_dir.node(node.id).find_submission(),
             )
-
-    def copy_best_to(self, output: Path) -> bool:
-        source = self.run_dir.best / "submission.csv"
-        if not source.is_file():
-            return False
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, output)
-        return True
 
     def signal_commit(self) -> None:
         """Wake workers waiting for the tree to change (anyio events fire once: renew it)."""

@@ -6,17 +6,15 @@ everything between is awaited outside any lock, so many workers' LLM calls and s
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import anyio
 
 from mlmaster.competition.server import ValidationServerError
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.execution.workspace import Workspace
+from mlmaster.journal import NodeCommitted, NodeDir
 from mlmaster.llm.extract import parse_metric_line
-from mlmaster.llm.replay import record_exchange
 from mlmaster.llm.requests import (
     CodeAnswer,
     CodeRequest,
@@ -41,8 +39,7 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     node_id = expansion.child_id
     timing = StepTiming(node_id)
     bind_ids(node=node_id)
-    node_dir = state.run_dir.node(node_id)
-    node_dir.mkdir(parents=True, exist_ok=True)
+    node_dir = state.run_dir.node(node_id).create()
     timeout = state.budget.exec_timeout()
     if timeout is None:
         raise _NoTime()
@@ -52,7 +49,7 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     answer = await state.coder.generate(request)
     timing.coder_s = time.perf_counter() - began
     _record(state, node_dir, answer.exchange)
-    (node_dir / "plan.md").write_text(answer.plan or "")
+    node_dir.write_plan(answer.plan or "")
 
     if answer.code is None:
         outcome = _no_code_outcome(answer)
@@ -66,7 +63,7 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
         new_best = state.tree.best_node() is node and best_before is not node
     state.memory.add(insight_from_node(node))
     began = time.perf_counter()
-    await state.journal.append("node_committed", node=node.model_dump(mode="json"))
+    await state.journal.append(NodeCommitted(node=node))
     timing.journal_s = time.perf_counter() - began
     timing.finish()
     state.step_timings.append(timing)
@@ -138,10 +135,10 @@ async def _execute_and_review(
     run_node_dir = state.run_dir.node(expansion.child_id)
     began = time.perf_counter()
     workspace = await anyio.to_thread.run_sync(
-        Workspace.create, run_node_dir / "workspace", state.competition.paths.public_dir
+        Workspace.create, run_node_dir.workspace, state.competition.paths.public_dir
     )
     workspace.write_script(answer.code)
-    (run_node_dir / "solution.py").write_text(answer.code)
+    run_node_dir.write_solution(answer.code)
     timing.workspace_s = time.perf_counter() - began
     # The slot is leased here rather than inside the executor so that queueing for it is
     # timed apart from the script itself.
@@ -159,9 +156,7 @@ async def _execute_and_review(
         )
         timing.exec_s = time.perf_counter() - leased
     state.execution_results[expansion.child_id] = result
-    (run_node_dir / "stdout.txt").write_text(result.stdout.text)
-    (run_node_dir / "stderr.txt").write_text(result.stderr.text)
-    (run_node_dir / "execution.json").write_text(result.model_dump_json(indent=2))
+    run_node_dir.write_execution(result)
 
     metric = parse_metric_line(result.stdout.text)
     valid: bool | None = None
@@ -193,9 +188,7 @@ async def _execute_and_review(
     )
     timing.review_s = time.perf_counter() - began
     _record(state, run_node_dir, review.exchange)
-    (run_node_dir / "review.json").write_text(
-        json.dumps(review.model_dump(mode="json", exclude={"exchange"}), indent=2)
-    )
+    run_node_dir.write_review(review)
     return _outcome(answer, result, metric, valid, message, review)
 
 
@@ -235,7 +228,8 @@ def _outcome(
         buggy=buggy,
         bug_reason="; ".join(reasons) or (review.bug_reason if buggy else None),
         review_summary=review.summary,
-        tokens=_tokens(answer.exchange) + _tokens(review.exchange),
+        input_tokens=_input_tokens(answer.exchange) + _input_tokens(review.exchange),
+        output_tokens=_output_tokens(answer.exchange) + _output_tokens(review.exchange),
         cost=_cost(answer.exchange) + _cost(review.exchange),
     )
 
@@ -250,22 +244,27 @@ def _no_code_outcome(answer: CodeAnswer) -> Outcome:
         buggy=True,
         bug_reason=answer.refused or "the answer held no Python script",
         review_summary="no code block in the answer",
-        tokens=_tokens(answer.exchange),
+        input_tokens=_input_tokens(answer.exchange),
+        output_tokens=_output_tokens(answer.exchange),
         cost=_cost(answer.exchange),
     )
 
 
-def _record(state: RunState, node_dir: Path, exchange: Exchange | None) -> None:
+def _record(state: RunState, node_dir: NodeDir, exchange: Exchange | None) -> None:
     """Keep the exchange with its node; count the calls no endpoint counted already."""
     if exchange is None:
         return
-    record_exchange(node_dir, exchange)
+    node_dir.append_exchange(exchange)
     if not exchange.accounted:
         state.accountant.add_exchange(exchange)
 
 
-def _tokens(exchange: Exchange | None) -> int:
-    return 0 if exchange is None else exchange.usage.input_tokens + exchange.usage.output_tokens
+def _input_tokens(exchange: Exchange | None) -> int:
+    return 0 if exchange is None else exchange.usage.input_tokens
+
+
+def _output_tokens(exchange: Exchange | None) -> int:
+    return 0 if exchange is None else exchange.usage.output_tokens
 
 
 def _cost(exchange: Exchange | None) -> float:

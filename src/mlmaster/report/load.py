@@ -1,28 +1,36 @@
 """Read a run directory into a :class:`RunReport`.
 
-Only files are read, never the search code's classes: a report must render for any run, also
-one written by an older version or cut short by a crash. Node records are therefore read
-defensively (``.get`` with fallbacks), and what the journal lacks is taken from the node's
-folder (``plan.md``, ``solution.py``, ``stdout.txt``...).
+The journal's events arrive typed (:mod:`mlmaster.journal.events`); a line the reader could not
+use was skipped there with a warning, so a report renders for any run, also one cut short by a
+crash. What a node's record lacks is taken from its folder (:class:`NodeDir`), and folders with
+no committed event are the steps that were in flight.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
-from datetime import datetime
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from mlmaster.errors import UserError
-from mlmaster.journal import read_events
+from mlmaster.journal import (
+    JournalEvent,
+    NodeCommitted,
+    NodeDir,
+    RunDir,
+    RunEnded,
+    RunStarted,
+    read_events,
+    sessions,
+    time_spent,
+)
 from mlmaster.logs import get_logger
 from mlmaster.report.model import BestPoint, NodeStatus, NodeView, RoleUsage, RunReport
+from mlmaster.search.node import Node
 
 log = get_logger(__name__)
 
-SESSION_STARTS = ("run_started", "run_resumed")
 # Bounds on the text kept per node, so a 500-node report stays a few megabytes.
 MAX_PLAN = 20_000
 MAX_CODE = 60_000
@@ -31,35 +39,27 @@ MAX_OUTPUT = 4_000
 
 def load_run(run_dir: Path) -> RunReport:
     """Everything the report shows about the run in ``run_dir``."""
-    journal = run_dir / "journal.jsonl"
-    if not journal.is_file():
-        raise UserError(
-            f"{run_dir} is not a run directory (no journal.jsonl in it); "
-            "pass a folder like runs/<competition>/<run-id>"
-        )
-    events = read_events(journal)
-    started = next((e for e in events if e.get("type") == "run_started"), {})
-    last_session = _last_session(events)
-    ended = (
-        last_session[-1] if last_session and last_session[-1].get("type") == "run_ended" else None
-    )
-    lower = started.get("lower_is_better")
-    lower_is_better = bool(lower) if lower is not None else None
+    run = RunDir.existing(run_dir)
+    events = read_events(run.journal)
+    started = next((e for e in events if isinstance(e, RunStarted)), None)
+    last_session = sessions(events)[-1] if events else []
+    ended = last_session[-1] if last_session and isinstance(last_session[-1], RunEnded) else None
+    lower_is_better = started.lower_is_better if started else None
 
-    committed = _committed_nodes(events, run_dir)
-    uncommitted = _uncommitted_nodes(run_dir, set(committed), ended is not None, len(committed))
+    committed = _committed_nodes(events, run)
+    uncommitted = _uncommitted_nodes(run, set(committed), ended is not None, len(committed))
     nodes = list(committed.values()) + uncommitted
 
     best_id = _best_id(ended, nodes, lower_is_better)
-    start_time = _as_float(started.get("started")) or _as_float(started.get("time"))
-    roles, source = _roles(ended, run_dir)
+    start_time = (started.started or started.time) if started else None
+    roles, source = _roles(ended, run)
     return RunReport(
-        competition=str(started.get("competition") or run_dir.parent.name),
-        run_id=run_dir.name,
-        status=f"ended: {ended.get('reason') or 'finished'}" if ended else _unfinished(events),
+        competition=started.competition if started else run_dir.parent.name,
+        run_id=run.id,
+        status=f"ended: {ended.reason or 'finished'}" if ended else _unfinished(events),
         lower_is_better=lower_is_better,
         started_at=start_time,
-        elapsed=_elapsed(events, ended),
+        elapsed=time_spent(events),
         nodes=nodes,
         best_id=best_id,
         roles=roles,
@@ -68,133 +68,108 @@ def load_run(run_dir: Path) -> RunReport:
     )
 
 
-def _unfinished(events: list[dict[str, Any]]) -> str:
+def _unfinished(events: list[JournalEvent]) -> str:
     if not events:
         return "not started (the journal is empty)"
     return "unfinished (running, or stopped without a summary)"
 
 
-def _last_session(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    starts = [i for i, e in enumerate(events) if e.get("type") in SESSION_STARTS]
-    return events[starts[-1] :] if starts else events
-
-
-def _committed_nodes(events: list[dict[str, Any]], run_dir: Path) -> dict[str, NodeView]:
-    """Every committed node, in journal order; a later record of the same id replaces one."""
+def _committed_nodes(events: list[JournalEvent], run: RunDir) -> dict[str, NodeView]:
+    """Every committed node, in journal order (the reader keeps one record per node)."""
     nodes: dict[str, NodeView] = {}
     for event in events:
-        record = event.get("node")
-        if event.get("type") != "node_committed" or not isinstance(record, dict):
-            continue
-        node_id = record.get("id")
-        if node_id in (None, "") or record.get("operator") == "root":
+        if not isinstance(event, NodeCommitted) or event.node.operator == "root":
             continue  # the tree's virtual root is drawn by the layout, not listed
-        order = nodes[str(node_id)].order if str(node_id) in nodes else len(nodes)
-        nodes[str(node_id)] = _node_view(record, run_dir, order, _as_float(event.get("time")))
+        nodes[event.node.id] = _node_view(event.node, _node_dir(run, event.node.id), len(nodes))
+        if nodes[event.node.id].finished_at is None:
+            nodes[event.node.id].finished_at = event.time or None
     return nodes
 
 
-def _node_view(record: dict[str, Any], run_dir: Path, order: int, when: float | None) -> NodeView:
-    node_id = str(record["id"])
-    folder = _node_folder(run_dir, node_id)
-    execution = record.get("execution") if isinstance(record.get("execution"), dict) else {}
-    assert isinstance(execution, dict)
-    metric = _as_float(record.get("metric"))
+def _node_view(node: Node, folder: NodeDir | None, order: int) -> NodeView:
     # "Valid" as the search means it: ran, printed a metric, and its submission passed checks.
-    buggy = bool(record.get("buggy")) or metric is None or record.get("valid_submission") is False
+    buggy = node.buggy or node.metric is None or not node.valid_submission
     status: NodeStatus = "buggy" if buggy else "valid"
-    if str(record.get("status", "")).lower() == "abandoned":
-        status = "abandoned"
-    parent = record.get("parent_id")
-    if parent is None:
-        parent = record.get("parent")
+    execution = node.execution
     return NodeView(
-        id=node_id,
-        parent_id=None if parent is None else str(parent),
-        operator=str(record.get("operator") or "draft"),
+        id=node.id,
+        parent_id=node.parent_id,
+        operator=node.operator,
         status=status,
-        metric=None if buggy else metric,
-        plan=_clip(_text(record.get("plan")) or _file(folder, "plan.md"), MAX_PLAN),
-        code=_clip(_text(record.get("code")) or _file(folder, "solution.py"), MAX_CODE),
-        output_tail=_output_tail(execution, folder),
-        bug_reason=_text(record.get("bug_reason")),
-        review_summary=_text(record.get("review_summary")),
-        exit_code=_as_int(execution.get("exit_code")),
-        exception=_exception(execution),
-        runtime=_as_float(execution.get("runtime")),
-        worker_id=_text(record.get("worker_id")),
-        tokens=int(_as_float(record.get("tokens")) or 0),
-        cost=_as_float(record.get("cost")) or 0.0,
-        finished_at=_timestamp(record.get("finished_at")) or when,
+        metric=None if buggy else _finite(node.metric),
+        plan=_clip(node.plan or _file(folder, lambda f: f.plan), MAX_PLAN),
+        code=_clip(node.code or _file(folder, lambda f: f.solution), MAX_CODE),
+        output_tail=_output_tail(execution.output_tail if execution else "", folder),
+        bug_reason=node.bug_reason,
+        review_summary=node.review_summary,
+        exit_code=execution.exit_code if execution else None,
+        exception=_exception(execution) if execution else None,
+        runtime=execution.runtime if execution else None,
+        worker_id=node.worker_id,
+        tokens=node.tokens,
+        cost=node.cost,
+        finished_at=node.finished_at or None,
         order=order,
     )
 
 
 def _uncommitted_nodes(
-    run_dir: Path, committed: set[str], run_ended: bool, first_order: int
+    run: RunDir, committed: set[str], run_ended: bool, first_order: int
 ) -> list[NodeView]:
     """Node folders with no committed event: steps in flight, or abandoned when the run ended.
 
     Their parent is not on disk, so they are drawn under the root.
     """
-    nodes_dir = run_dir / "nodes"
-    if not nodes_dir.is_dir():
-        return []
     folders = sorted(
-        (p for p in nodes_dir.iterdir() if p.is_dir() and p.name not in committed),
-        key=lambda p: p.stat().st_mtime,
+        (node for node in run.node_dirs() if node.id not in committed),
+        key=lambda node: node.path.stat().st_mtime,
     )
     status: NodeStatus = "abandoned" if run_ended else "in_flight"
     return [
         NodeView(
-            id=folder.name,
+            id=folder.id,
             parent_id=None,
             operator="unknown",
             status=status,
-            plan=_clip(_file(folder, "plan.md"), MAX_PLAN),
-            code=_clip(_file(folder, "solution.py"), MAX_CODE),
-            output_tail=_output_tail({}, folder),
+            plan=_clip(_file(folder, lambda f: f.plan), MAX_PLAN),
+            code=_clip(_file(folder, lambda f: f.solution), MAX_CODE),
+            output_tail=_output_tail("", folder),
             order=first_order + index,
         )
         for index, folder in enumerate(folders)
     ]
 
 
-def _node_folder(run_dir: Path, node_id: str) -> Path | None:
+def _node_dir(run: RunDir, node_id: str) -> NodeDir | None:
     """The node's folder; an id that is not a plain name (a damaged record) has none."""
-    if node_id in ("", ".", "..") or "\0" in node_id or Path(node_id).name != node_id:
+    try:
+        return run.node(node_id)
+    except ValueError:
         return None
-    return run_dir / "nodes" / node_id
 
 
-def _exception(execution: dict[str, Any]) -> str | None:
-    if execution.get("timed_out"):
+def _exception(execution: Any) -> str | None:
+    if execution.timed_out:
         return "timed out"
-    kind, message = (
-        _text(execution.get("exception_type")),
-        _text(execution.get("exception_message")),
-    )
+    kind, message = execution.exception_type, execution.exception_message
     if not kind:
         return None
     return f"{kind}: {message}" if message else str(kind)
 
 
-def _output_tail(execution: dict[str, Any], folder: Path | None) -> str:
-    tail = _text(execution.get("output_tail"))
+def _output_tail(tail: str, folder: NodeDir | None) -> str:
     if not tail:
-        stdout, stderr = _file(folder, "stdout.txt"), _file(folder, "stderr.txt")
+        stdout, stderr = _file(folder, lambda f: f.stdout), _file(folder, lambda f: f.stderr)
         tail = stdout + ("\n" + stderr if stderr else "")
-    return str(tail)[-MAX_OUTPUT:]
+    return tail[-MAX_OUTPUT:]
 
 
 def _best_id(
-    ended: dict[str, Any] | None, nodes: list[NodeView], lower_is_better: bool | None
+    ended: RunEnded | None, nodes: list[NodeView], lower_is_better: bool | None
 ) -> str | None:
     """The run's own choice when it recorded one; otherwise the best valid metric."""
-    if ended and ended.get("best") is not None:
-        chosen = str(ended["best"])
-        if any(n.id == chosen for n in nodes):
-            return chosen
+    if ended and ended.best is not None and any(n.id == ended.best for n in nodes):
+        return ended.best
     valid = [n for n in nodes if n.status == "valid" and n.metric is not None]
     if not valid:
         return None
@@ -228,57 +203,33 @@ def _better(a: float, b: float, lower_is_better: bool | None) -> bool:
     return a < b if lower_is_better else a > b
 
 
-def _elapsed(events: list[dict[str, Any]], ended: dict[str, Any] | None) -> float:
-    """The run's own figure when it ended; else the sum of each session's span."""
-    if ended and _as_float(ended.get("elapsed")) is not None:
-        return float(ended["elapsed"])
-    total, start, last = 0.0, None, None
-    for event in events:
-        when = _as_float(event.get("time"))
-        if when is None:
-            continue
-        if event.get("type") in SESSION_STARTS:
-            if start is not None and last is not None:
-                total += last - start
-            start = when
-        last = when
-    if start is not None and last is not None:
-        total += last - start
-    return total
-
-
-def _roles(ended: dict[str, Any] | None, run_dir: Path) -> tuple[list[RoleUsage], str]:
+def _roles(ended: RunEnded | None, run: RunDir) -> tuple[list[RoleUsage], str]:
     """Tokens and cost per role.
 
     The accountant's totals in ``run_ended`` are exact (they count failed calls too), so they
     win when the last session ended; a run cut short has only its recorded exchanges.
     """
-    totals = ended.get("totals") if ended else None
-    roles = totals.get("roles") if isinstance(totals, dict) else None
-    if isinstance(roles, dict) and roles:
+    if ended and ended.totals.roles:
         return [
-            _role_usage(name, data) for name, data in roles.items() if isinstance(data, dict)
-        ], ("the run's own totals (run_ended)")
-    exchanges = list(_exchanges(run_dir))
+            RoleUsage(
+                role=name,
+                calls=role.calls,
+                input_tokens=role.input_tokens,
+                output_tokens=role.output_tokens,
+                cost=role.cost,
+                latency=role.latency,
+            )
+            for name, role in ended.totals.roles.items()
+        ], "the run's own totals (run_ended)"
+    exchanges = list(_exchanges(run))
     if exchanges:
         return _sum_exchanges(exchanges), "summed from the recorded LLM exchanges"
     return [], "no LLM calls recorded"
 
 
-def _role_usage(name: str, data: dict[str, Any]) -> RoleUsage:
-    return RoleUsage(
-        role=name,
-        calls=int(_as_float(data.get("calls")) or 0),
-        input_tokens=int(_as_float(data.get("input_tokens")) or 0),
-        output_tokens=int(_as_float(data.get("output_tokens")) or 0),
-        cost=_as_float(data.get("cost")) or 0.0,
-        latency=_as_float(data.get("latency")) or 0.0,
-    )
-
-
-def _exchanges(run_dir: Path) -> Iterable[dict[str, Any]]:
-    for path in sorted((run_dir / "nodes").glob("*/exchanges.jsonl")):
-        for line in _read(path).splitlines():
+def _exchanges(run: RunDir) -> Iterable[dict[str, Any]]:
+    for node in run.node_dirs():
+        for line in node.read_text(node.exchanges).splitlines():
             try:
                 record = json.loads(line)
             except ValueError:
@@ -303,15 +254,9 @@ def _sum_exchanges(exchanges: list[dict[str, Any]]) -> list[RoleUsage]:
     return list(by_role.values())
 
 
-def _file(folder: Path | None, name: str) -> str:
-    return "" if folder is None else _read(folder / name)
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
+def _file(folder: NodeDir | None, pick: Callable[[NodeDir], Path]) -> str:
+    """One file of a node's folder, e.g. ``_file(folder, lambda f: f.plan)``; ``""`` if none."""
+    return "" if folder is None else folder.read_text(pick(folder))
 
 
 def _clip(text: str, limit: int) -> str:
@@ -331,23 +276,5 @@ def _as_float(value: Any) -> float | None:
     return number if math.isfinite(number) else None  # NaN and infinities count as missing
 
 
-def _timestamp(value: Any) -> float | None:
-    """Unix seconds from a number or an ISO 8601 string (node records may hold either)."""
-    if isinstance(value, str):
-        try:
-            return datetime.fromisoformat(value).timestamp()
-        except ValueError:
-            return None
-    return _as_float(value)
-
-
-def _as_int(value: Any) -> int | None:
-    number = _as_float(value)
-    return None if number is None else int(number)
-
-
-def _text(value: Any) -> str | None:
-    """A string field of a record, or ``None``; other JSON values are shown as JSON."""
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value)
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None

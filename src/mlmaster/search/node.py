@@ -7,9 +7,9 @@ Nodes are attached to the tree only when their step commits, so every node in th
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field, model_validator
 
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.memory.insight import Operator
@@ -58,7 +58,8 @@ class Outcome(BaseModel):
     buggy: bool = False
     bug_reason: str | None = None
     review_summary: str | None = None
-    tokens: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
     cost: float = 0.0
     worker_id: str | None = None
 
@@ -94,8 +95,22 @@ class Node(BaseModel):
     created_at: float = 0.0
     finished_at: float = 0.0
     worker_id: str | None = None
-    tokens: int = 0
+    input_tokens: int = 0  # the node's LLM calls, counted apart (prices differ)
+    output_tokens: int = 0
     cost: float = 0.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_legacy_tokens(cls, data: Any) -> Any:
+        """Journals written before the split keep one sum, ``tokens``: read it as input."""
+        if isinstance(data, dict) and "input_tokens" not in data and "tokens" in data:
+            data = {**data, "input_tokens": data["tokens"]}
+        return data
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
 
     @property
     def working(self) -> bool:

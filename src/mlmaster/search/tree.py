@@ -212,7 +212,8 @@ class SearchTree:
             created_at=expansion.created_at,
             finished_at=time.time(),
             worker_id=outcome.worker_id or expansion.worker_id,
-            tokens=outcome.tokens,
+            input_tokens=outcome.input_tokens,
+            output_tokens=outcome.output_tokens,
             cost=outcome.cost,
         )
         self._attach(node, expansion.worker_id)

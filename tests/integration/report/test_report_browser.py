@@ -12,8 +12,9 @@ from urllib.parse import quote
 
 import pytest
 
-from mlmaster.journal import Journal
+from mlmaster.journal import Journal, NodeCommitted, RunEnded, RunStarted
 from mlmaster.report import write_report
+from mlmaster.search.node import Node
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -29,12 +30,11 @@ ATTACK = "</script><script>document.body.dataset.pwned = '1'</script><b>bold?</b
 def make_run(path: Path, count: int) -> Path:
     (path / "nodes").mkdir(parents=True)
     journal = Journal(path / "journal.jsonl")
-    journal.append_sync("run_started", competition="toy", lower_is_better=False, started=1e9)
+    journal.append_sync(RunStarted(competition="toy", lower_is_better=False, started=1e9))
     for i in range(count):
         parent = None if i % 4 == 0 else f"n{i - 1}"
-        journal.append_sync(
-            "node_committed",
-            node={
+        node = Node.model_validate(
+            {
                 "id": f"n{i}",
                 "parent_id": parent,
                 "operator": "draft" if parent is None else "improve",
@@ -45,9 +45,10 @@ def make_run(path: Path, count: int) -> Path:
                 "valid_submission": i % 3 != 0,
                 "finished_at": 1e9 + i,
                 "execution": {"exit_code": 0, "runtime": 1.0, "output_tail": "ok"},
-            },
+            }
         )
-    journal.append_sync("run_ended", reason="done", best=None, elapsed=float(count), totals={})
+        journal.append_sync(NodeCommitted(node=node))
+    journal.append_sync(RunEnded(reason="done", best=None, elapsed=float(count)))
     journal.close()
     return path
 

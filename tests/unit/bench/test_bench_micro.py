@@ -15,7 +15,7 @@ from mlmaster.bench.micro import (
     write_journal,
 )
 from mlmaster.bench.tree_growth import Driver
-from mlmaster.journal import read_events
+from mlmaster.journal import NodeCommitted, read_events, read_journal
 from mlmaster.orchestrator.resume import rebuild
 from mlmaster.settings import Settings
 
@@ -59,7 +59,7 @@ def test_journal_appends_are_real_events(tmp_path: Path) -> None:
     result = bench_journal_append(driver, tmp_path, MicroConfig(appends=40))
     events = read_events(tmp_path / "append" / "journal.jsonl")
     assert result["events"] == len(events) == 40
-    assert all(e["type"] == "node_committed" for e in events)
+    assert all(isinstance(e, NodeCommitted) for e in events)
     assert result["per_second"] > 0
 
 
@@ -69,7 +69,7 @@ def test_the_benchmark_journal_resumes_to_the_same_tree(tmp_path: Path) -> None:
     competition = placeholder_competition(tmp_path)
     path = tmp_path / "journal.jsonl"
     written = write_journal(driver, path, competition)
-    point = rebuild(read_events(path), Settings(), competition)
+    point = rebuild(read_journal(path), Settings(), competition)
     assert point.steps == written
     original = {n.id: (n.parent_id, n.metric, n.buggy) for n in driver.tree.nodes.values()}
     rebuilt = {n.id: (n.parent_id, n.metric, n.buggy) for n in point.tree.nodes.values()}

@@ -12,7 +12,9 @@ from typing import Any
 
 import pytest
 
-from mlmaster.journal import Journal
+from mlmaster.journal import Journal, NodeCommitted, RunEnded, RunResumed, RunStarted
+from mlmaster.llm.accounting import RunTotals
+from mlmaster.search.node import Node
 
 START = 1_700_000_000.0
 
@@ -27,13 +29,15 @@ class RunBuilder:
         self.lower_is_better = lower_is_better
 
     def start(self, kind: str = "run_started") -> None:
+        session = RunResumed if kind == "run_resumed" else RunStarted
         self.journal.append_sync(
-            kind,
-            competition="toy-competition",
-            public_dir="/data/toy/prepared/public",
-            lower_is_better=self.lower_is_better,
-            settings={},
-            started=START,
+            session(
+                competition="toy-competition",
+                public_dir="/data/toy/prepared/public",
+                lower_is_better=self.lower_is_better,
+                settings={},
+                started=START,
+            )
         )
 
     def node(
@@ -65,17 +69,18 @@ class RunBuilder:
             "cost": 0.01,
         }
         record.update(extra)
-        self.journal.append_sync("node_committed", node=record)
+        self.journal.append_sync(NodeCommitted(node=Node.model_validate(record)))
         return record
 
     def end(self, *, best: str | None = None, elapsed: float = 60.0, roles: Any = None) -> None:
         self.journal.append_sync(
-            "run_ended",
-            reason="time limit reached",
-            best=best,
-            best_metric=None,
-            elapsed=elapsed,
-            totals={"roles": roles if roles is not None else {}},
+            RunEnded(
+                reason="time limit reached",
+                best=best,
+                best_metric=None,
+                elapsed=elapsed,
+                totals=RunTotals.model_validate({"roles": roles if roles is not None else {}}),
+            )
         )
 
     def folder(self, node_id: str, **files: str) -> Path:

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 from mlmaster.errors import UserError
+from mlmaster.journal import NodeCommitted
 from mlmaster.report import load_run
+from mlmaster.search.node import Node
 
 
 def test_a_finished_run(run) -> None:
@@ -149,21 +151,13 @@ def test_role_totals_fall_back_to_recorded_exchanges(run) -> None:
     assert "exchanges" in report.roles_source
 
 
-def test_parent_key_spelled_parent_is_understood(run) -> None:
-    run.start()
-    run.node("a", metric=0.5)
-    # A record that names its parent "parent" rather than "parent_id".
-    run.journal.append_sync("node_committed", node={"id": "b", "parent": "a", "metric": 0.6})
-    assert load_run(run.path).nodes[1].parent_id == "a"
-
-
-def test_a_node_committed_twice_keeps_its_place_and_latest_record(run) -> None:
+def test_a_node_committed_twice_keeps_its_first_record(run) -> None:
     run.start()
     run.node("a", metric=None)
     run.node("b", metric=0.4)
     run.node("a", metric=0.9)
     report = load_run(run.path)
-    assert [(n.id, n.metric) for n in report.nodes] == [("a", 0.9), ("b", 0.4)]
+    assert [(n.id, n.metric) for n in report.nodes] == [("a", None), ("b", 0.4)]
 
 
 def test_torn_last_line_is_tolerated(run) -> None:
@@ -194,7 +188,7 @@ def test_start_time_comes_from_run_started(run) -> None:
 
 def test_a_journalled_root_is_not_a_node_and_drafts_hang_from_it(run) -> None:
     run.start()
-    run.journal.append_sync("node_committed", node={"id": "root", "operator": "root"})
+    run.journal.append_sync(NodeCommitted(node=Node(id="root", operator="root")))
     run.node("a", parent="root", metric=0.5)
     report = load_run(run.path)
     assert [(n.id, n.parent_id) for n in report.nodes] == [("a", "root")]

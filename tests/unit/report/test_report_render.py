@@ -108,7 +108,7 @@ def test_five_hundred_nodes_one_element_each(run) -> None:
 def test_untrusted_text_stays_inert(run) -> None:
     run.start()
     run.node("a", metric=0.5, plan=XSS, code=XSS, review_summary=XSS, bug_reason=XSS)
-    run.node(XSS, metric=0.6, execution={"output_tail": XSS}, operator=XSS)
+    run.node(XSS, metric=0.6, execution={"output_tail": XSS})
     html = write_report(run.path).read_text()
     page = Page(html)
 
