@@ -28,7 +28,6 @@ from mlmaster.journal import Journal, RunDir, RunEnded, RunResumed, RunStarted, 
 from mlmaster.journal.output import OutputError, export_submission
 from mlmaster.llm.client import LLMError
 from mlmaster.llm.pool import build_accountant, build_coder, build_reviewer
-from mlmaster.llm.preview import data_preview
 from mlmaster.logs import bind_ids, configure_logging, get_logger
 from mlmaster.memory import MemoryStore
 from mlmaster.orchestrator.budget import Budget
@@ -36,6 +35,7 @@ from mlmaster.orchestrator.progress import RunStatus, show_progress
 from mlmaster.orchestrator.resume import ResumePoint, rebuild
 from mlmaster.orchestrator.state import RunState
 from mlmaster.orchestrator.step import _NoTime, run_step
+from mlmaster.preview import data_preview
 from mlmaster.search import SearchTree
 from mlmaster.settings import Settings
 

@@ -1,11 +1,9 @@
 """Prompts rendered from the templates, per operator, with and without steerable prefill."""
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 
-from mlmaster.llm.preview import data_preview
 from mlmaster.llm.prompting import (
     PromptParts,
     PromptTemplate,
@@ -104,24 +102,3 @@ def test_completion_prompt_without_prefill_ends_at_the_assistant_turn() -> None:
 )
 def test_humanize(seconds: float, text: str) -> None:
     assert humanize_seconds(seconds) == text
-
-
-def test_data_preview_lists_files_columns_types_and_missing(public_dir: Path) -> None:
-    text = data_preview(public_dir)
-    assert "train.csv" in text and "test.csv" in text and "description.md" in text
-    assert "x (float64, 1 missing" in text
-    assert "city (" in text and "Oslo" in text
-    assert "3 rows" in text
-
-
-def test_data_preview_is_capped_and_reads_only_the_first_rows(tmp_path: Path) -> None:
-    wide = ",".join(f"column_{i}" for i in range(200))
-    rows = "\n".join(",".join(str(i * j) for j in range(200)) for i in range(50))
-    (tmp_path / "big.csv").write_text(wide + "\n" + rows + "\n")
-    text = data_preview(tmp_path, max_chars=1500, rows=10)
-    assert len(text) <= 1500
-    assert "first 10 rows read" in text
-
-
-def test_data_preview_of_a_missing_folder_says_so(tmp_path: Path) -> None:
-    assert "no data directory" in data_preview(tmp_path / "nope")
