@@ -19,7 +19,7 @@ install: $(STAMP) $(SCRIPTS_STAMP) $(SYSTEM_STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,suite]'
+	$(BIN)/pip install --quiet -e '.[dev,suite,ray]'
 	touch $@
 
 $(SCRIPTS_STAMP): Makefile

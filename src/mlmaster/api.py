@@ -16,6 +16,7 @@ written before the input has been checked.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,10 +31,14 @@ if TYPE_CHECKING:
     from mlmaster.orchestrator.run import RunOutcome
 
 
-def run(settings: Settings, *, resume: Path | None = None) -> RunOutcome:
+def run(
+    settings: Settings, *, resume: Path | None = None, handle_signals: bool = True
+) -> RunOutcome:
     """Run the search for ``settings.run.competition`` to its end (blocking).
 
-    ``resume`` continues the run in that run directory instead of starting a new one.
+    ``resume`` continues the run in that run directory instead of starting a new one (load
+    its settings with :func:`saved_settings` as the ``resumed`` layer). ``handle_signals``
+    makes SIGINT and SIGTERM end the run cleanly; it needs the main thread.
     """
     if settings.run.output is not None:
         from mlmaster.journal.output import check_output
@@ -41,7 +46,7 @@ def run(settings: Settings, *, resume: Path | None = None) -> RunOutcome:
         check_output(settings.run.output)  # now, not after the whole budget
     competition = competition_for(settings)
     try:
-        return anyio.run(run_async, settings, competition, resume)
+        return anyio.run(run_async, settings, competition, resume, handle_signals)
     except BaseExceptionGroup as group:
         # A user error raised inside a task group (e.g. the embedded server's) arrives wrapped.
         matched, rest = group.split(UserError)
@@ -51,14 +56,32 @@ def run(settings: Settings, *, resume: Path | None = None) -> RunOutcome:
 
 
 async def run_async(
-    settings: Settings, competition: Competition, resume: Path | None = None
+    settings: Settings,
+    competition: Competition,
+    resume: Path | None = None,
+    handle_signals: bool = True,
 ) -> RunOutcome:
     """The same as :func:`run` from async code, with the competition already loaded."""
     # Imported here so that `mlmaster --help` and quick commands stay fast.
     from mlmaster.orchestrator.run import open_run, search
 
     async with open_run(settings, competition, resume=resume) as state:
-        return await search(state, output=settings.run.output)
+        return await search(state, output=settings.run.output, handle_signals=handle_signals)
+
+
+def saved_settings(run_dir: Path) -> dict[str, Any]:
+    """The settings a run was started with, minus masked secrets (those come afresh)."""
+    path = settings_file(run_dir)
+    try:
+        saved = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{run_dir} is not a run directory (no settings.json)") from None
+    except ValueError:
+        raise UserError(f"{path} is damaged; it is not JSON") from None
+    for role in saved.get("llm", {}).values():
+        role.pop("api_key", None)
+    saved.get("run", {}).pop("run_id", None)
+    return saved
 
 
 def competition_for(settings: Settings) -> Competition:
@@ -85,6 +108,12 @@ def competition_for(settings: Settings) -> Competition:
         sample_submission=public / sample if sample else None,
     )
     return Competition(spec=spec, paths=paths)
+
+
+def settings_file(run_dir: Path) -> Path:
+    from mlmaster.journal import RunDir  # here: `mlmaster --help` need not load the journal
+
+    return RunDir(run_dir).settings
 
 
 def _leaves(group: BaseExceptionGroup[Any]) -> list[BaseException]:

@@ -14,6 +14,7 @@ from mlmaster.cli.run_cmd import run_command
 from mlmaster.cli.serve_cmd import serve_command
 from mlmaster.cli.settings_cmd import settings_command
 from mlmaster.cli.suite_cmd import suite_app
+from mlmaster.cli.sweep_cmd import sweep_app
 from mlmaster.errors import UserError
 from mlmaster.logs import configure_logging
 
@@ -70,6 +71,7 @@ app.command("serve")(serve_command)
 app.command("report")(report_command)
 app.add_typer(suite_app, name="suite")
 app.command("bench")(bench_command)
+app.add_typer(sweep_app, name="sweep")
 
 
 def main() -> None:

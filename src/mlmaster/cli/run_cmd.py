@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,14 +69,14 @@ def run_command(
         "log": {"level": log_level_flag(ctx)},
     }
     try:
-        saved = _saved_settings(resume) if resume is not None else None
+        saved = api.saved_settings(resume) if resume is not None else None
     except UserError as error:
         fail(str(error))
     settings = resolve_settings(
         profile,
         overrides,
         resumed=saved,
-        resumed_from=str(_settings_file(resume)) if resume else "resumed run",
+        resumed_from=str(api.settings_file(resume)) if resume else "resumed run",
     )
     try:
         outcome = api.run(settings, resume=resume)
@@ -87,24 +86,3 @@ def run_command(
     if outcome.output_error:
         print(f"mlmaster: {outcome.output_error}", file=sys.stderr)
     raise typer.Exit(outcome.exit_code)
-
-
-def _saved_settings(run_dir: Path) -> dict[str, Any]:
-    """The settings a run was started with, minus masked secrets (those come afresh)."""
-    path = _settings_file(run_dir)
-    try:
-        saved = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserError(f"{run_dir} is not a run directory (no settings.json)") from None
-    except ValueError:
-        raise UserError(f"{path} is damaged; it is not JSON") from None
-    for role in saved.get("llm", {}).values():
-        role.pop("api_key", None)
-    saved.get("run", {}).pop("run_id", None)
-    return saved
-
-
-def _settings_file(run_dir: Path) -> Path:
-    from mlmaster.journal import RunDir  # here: `mlmaster --help` need not load the journal
-
-    return RunDir(run_dir).settings

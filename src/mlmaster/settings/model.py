@@ -8,10 +8,10 @@ command-line flags; :mod:`mlmaster.settings.load` does the layering.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from mlmaster.llm.presets import PresetName, preset_defaults
 from mlmaster.settings.units import ByteSize, CpuList, Duration, GpuList
@@ -231,6 +231,35 @@ class LogSettings(Group):
     )
 
 
+class SweepSettings(Group):
+    """Campaigns of many runs (``mlmaster sweep``): what to run and what each run gets."""
+
+    competitions: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="competition ids to sweep, comma-separated"
+    )
+    split: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="split files (one competition id a line), comma-separated"
+    )
+    seeds: int = Field(1, ge=1, le=1000, description="runs per competition, seeds 0..n-1")
+    dir: Path | None = Field(None, description="sweep directory; sweeps/<timestamp> when unset")
+    backend: str = Field("local", description="where runs execute: local or ray")
+    address: str | None = Field(None, description="Ray cluster address (or RAY_ADDRESS)")
+    parallel: int | None = Field(
+        None, ge=1, le=10_000, description="most runs at once (local); as many as fit when unset"
+    )
+    cpus_per_run: int = Field(1, ge=1, le=4096, description="CPUs each run gets")
+    gpus_per_run: int = Field(0, ge=0, le=64, description="GPUs each run gets")
+    memory_per_run: ByteSize | None = Field(None, description="memory each run reserves (Ray)")
+    max_retries: int = Field(0, ge=0, le=100, description="Ray retries of a run whose node died")
+
+    @field_validator("competitions", "split", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+
 class Settings(BaseSettings):
     """Every knob of mlmaster. See ``mlmaster settings`` for the resolved values."""
 
@@ -250,3 +279,4 @@ class Settings(BaseSettings):
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     grader: GraderSettings = Field(default_factory=GraderSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    sweep: SweepSettings = Field(default_factory=SweepSettings)
