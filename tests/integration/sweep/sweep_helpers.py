@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from mlmaster.journal import read_events
+from mlmaster.journal import NodeCommitted, read_events
 
 COMPETITIONS = ("breast-cancer", "diabetes")
 
@@ -49,11 +49,11 @@ def committed_nodes(run_dir: Path) -> int:
     journal = run_dir / "journal.jsonl"
     if not journal.is_file():
         return 0
-    return sum(1 for event in read_events(journal) if event["type"] == "node_committed")
+    return sum(1 for event in read_events(journal) if isinstance(event, NodeCommitted))
 
 
 def event_types(run_dir: Path) -> list[str]:
-    return [event["type"] for event in read_events(run_dir / "journal.jsonl")]
+    return [event.type for event in read_events(run_dir / "journal.jsonl")]
 
 
 def wait_for_a_working_run(sweep_dir: Path, proc: subprocess.Popen[str], limit: float) -> Path:
