@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import cache
 from pathlib import Path
 
+from mlmaster.environment.cgroup import CGROUP_ROOT, cpu_quota
 from mlmaster.execution.capture import HeadTail, drain
 from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
 from mlmaster.execution.process_tree import ProcessTree, become_subreaper, wait_exit
@@ -30,6 +31,7 @@ from mlmaster.execution.sandbox import SandboxKind, bwrap_command, resolve_sandb
 from mlmaster.execution.slots import SlotPool
 from mlmaster.execution.topology import (
     SlotSpec,
+    cap_to_quota,
     default_slot_count,
     plan_slots,
     resolve_cpus,
@@ -258,7 +260,8 @@ async def _shielded(awaitable: Awaitable[None]) -> None:
 class Executor:
     """Execution as the orchestrator sees it: settings resolved once, a pool of slots.
 
-    ``cpus`` and ``gpus`` override detection (tests fake a topology with them).
+    ``cpus`` and ``gpus`` override detection (tests fake a topology with them), and
+    ``cgroup_root`` the cgroup filesystem whose CPU quota caps them.
     """
 
     def __init__(
@@ -267,9 +270,12 @@ class Executor:
         *,
         cpus: list[int] | None = None,
         gpus: list[int] | None = None,
+        cgroup_root: Path = CGROUP_ROOT,
     ) -> None:
         self.settings = settings
-        self.cpus = cpus if cpus is not None else resolve_cpus(settings.cpus)
+        self.affinity = cpus if cpus is not None else resolve_cpus(settings.cpus)
+        self.cpu_quota = cpu_quota(cgroup_root)
+        self.cpus = cap_to_quota(self.affinity, self.cpu_quota)
         self.gpus = gpus if gpus is not None else resolve_gpus(settings.gpus)
         count = settings.slots or default_slot_count(self.cpus, self.gpus)
         self.pool = SlotPool(plan_slots(self.cpus, self.gpus, count))

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict
 
+from mlmaster.environment.cgroup import usable_cpus
 from mlmaster.errors import UserError
 from mlmaster.logs import get_logger
 from mlmaster.settings.units import format_ids
@@ -146,6 +147,20 @@ def resolve_cpus(configured: list[int] | str) -> list[int]:
             f"(available: {_ids(available)}); pick ids from the available ones or use all"
         )
     return sorted(configured)
+
+
+def cap_to_quota(cpus: list[int], quota: float | None) -> list[int]:
+    """The CPUs to plan slots on: no more than a cgroup CPU quota lets run at once.
+
+    In a container with ``--cpus 4`` the affinity may list every host core; slots and thread
+    counts sized from it would run many times oversubscribed. Scripts are then pinned to the
+    first ``floor(quota)`` CPUs of the list, and their thread counts follow.
+    """
+    usable = usable_cpus(len(cpus), quota)
+    if usable < len(cpus):
+        log.info("cpus_capped_by_quota", quota=quota, affinity=len(cpus), usable=usable)
+        return sorted(cpus)[:usable]
+    return cpus
 
 
 def resolve_gpus(configured: list[int] | str) -> list[int]:

@@ -215,6 +215,34 @@ class ExecutionSettings(Group):
     sandbox: Literal["auto", "bwrap", "none"] = "auto"
     kill_grace: Duration = Field(3.0, description="time between SIGTERM and SIGKILL")
     output_cap: ByteSize = Field(64 * 1024, description="head plus tail of output kept")
+    network: Literal["auto", "on", "off"] = Field(
+        "auto",
+        description="whether scripts can reach the network, as the prompt states it; auto: "
+        "off inside bubblewrap (it cuts the network), on without a sandbox",
+    )
+    keep_working: ByteSize | None = Field(
+        16 * 1024**2,
+        description="a node's working/ above this size is deleted after commit unless the node "
+        "is the best so far; unset keeps every working/",
+    )
+
+
+class CompetitionSettings(Group):
+    """Overrides of what is read off the competition, and the benchmark's notes."""
+
+    metric: str | None = Field(
+        None, description="the metric to optimise (e.g. rmse, roc_auc); wins over model and rules"
+    )
+    lower_is_better: bool | None = Field(
+        None, description="the metric's direction; the metric's own when unset"
+    )
+    metric_from_llm: bool = Field(
+        True, description="ask the coder model for metric and direction when one is configured"
+    )
+    instructions_file: Path | None = Field(
+        Path("/home/instructions.txt"),
+        description="the benchmark's notes for agents, put before the description when present",
+    )
 
 
 class GraderSettings(Group):
@@ -277,6 +305,7 @@ class Settings(BaseSettings):
     memory: MemorySettings = Field(default_factory=MemorySettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
+    competition: CompetitionSettings = Field(default_factory=CompetitionSettings)
     grader: GraderSettings = Field(default_factory=GraderSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     sweep: SweepSettings = Field(default_factory=SweepSettings)

@@ -1,0 +1,96 @@
+"""What the scripts' environment really is, found at run start and stated to the model.
+
+:func:`discover` gathers the facts once: the scripts' interpreter and its packages (asked of
+that interpreter), the GPUs with names and memory, usable CPUs (affinity and cgroup quota), the
+memory limit, whether a script can reach the network, and free disk. They are recorded in the
+run's first journal line, shown in the report, and the prompt states them and nothing else
+about the environment.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict
+
+from mlmaster.environment.cgroup import CGROUP_ROOT, cpu_quota, memory_limit, usable_cpus
+from mlmaster.environment.gpus import Gpu, query_gpus
+from mlmaster.environment.packages import Interpreter, Package, probe_interpreter
+
+__all__ = ["Environment", "Gpu", "Interpreter", "Package", "SlotFacts", "discover"]
+
+
+class SlotFacts(BaseModel):
+    """One execution slot as a script on it sees the machine."""
+
+    model_config = ConfigDict(frozen=True)
+
+    index: int
+    cpus: int
+    gpus: list[Gpu] = []
+    gpu_shared_by: int = 1  # scripts that may run on the slot's GPU at once (this one included)
+
+
+class Environment(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    interpreter: Interpreter
+    slots: list[SlotFacts]
+    affinity_cpus: int  # CPUs in the affinity mask
+    cpu_quota: float | None  # cgroup CPU quota in CPUs, None when unlimited
+    usable_cpus: int  # what scripts may keep busy: the mask capped by the quota
+    memory_limit: int | None  # bytes: the cgroup's limit or execution.memory_limit, the lower
+    network: bool  # whether a script can reach the network
+    network_source: str  # what says so: the sandbox, or the setting
+    disk_free: int | None  # bytes free where the run writes
+
+    def slot(self, index: int) -> SlotFacts:
+        return next((s for s in self.slots if s.index == index), self.slots[0])
+
+
+def discover(
+    python: Path,
+    slots: Sequence[tuple[int, Sequence[int], Sequence[int]]],
+    *,
+    affinity_cpus: int,
+    network: bool,
+    network_source: str,
+    work_dir: Path,
+    memory_cap: int | None = None,
+    cgroup_root: Path = CGROUP_ROOT,
+    nvidia_smi: str | None = None,
+) -> Environment:
+    """The facts, for ``slots`` given as (index, CPU ids, GPU ids). Reads files and runs tools."""
+    known = {gpu.index: gpu for gpu in query_gpus(nvidia_smi)} if any(s[2] for s in slots) else {}
+    users: dict[int, int] = {}
+    for _, _, gpu_ids in slots:
+        for gpu in gpu_ids:
+            users[gpu] = users.get(gpu, 0) + 1
+    facts = [
+        SlotFacts(
+            index=index,
+            cpus=len(cpu_ids),
+            gpus=[known.get(g, Gpu(index=g, name="GPU")) for g in gpu_ids],
+            gpu_shared_by=max((users[g] for g in gpu_ids), default=1),
+        )
+        for index, cpu_ids, gpu_ids in slots
+    ]
+    quota = cpu_quota(cgroup_root)
+    limits = [m for m in (memory_limit(cgroup_root), memory_cap) if m is not None]
+    try:
+        free: int | None = shutil.disk_usage(work_dir).free
+    except OSError:
+        free = None
+    return Environment(
+        interpreter=probe_interpreter(python),
+        slots=facts,
+        affinity_cpus=affinity_cpus,
+        cpu_quota=quota,
+        usable_cpus=usable_cpus(affinity_cpus, quota),
+        memory_limit=min(limits) if limits else None,
+        network=network,
+        network_source=network_source,
+        disk_free=free,
+    )
