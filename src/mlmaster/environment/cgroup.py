@@ -58,17 +58,17 @@ def cpu_quota(root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_CGROUP) -> floa
     for folder in _candidates(root, "", proc_cgroup):
         text = _read(folder / "cpu.max")  # v2: "<quota> <period>" or "max <period>"
         if text is not None:
-            quota, _, period = text.partition(" ")
-            if quota == "max":
+            allowed, _, period = text.partition(" ")
+            if allowed == "max":
                 return None
-            return int(quota) / int(period or 100000)
+            return int(allowed) / int(period or 100000)
     for controller in ("cpu", "cpu,cpuacct", "cpuacct,cpu"):
         for folder in _candidates(root, controller, proc_cgroup):
             quota_text = _read(folder / "cpu.cfs_quota_us")  # v1: -1 when unlimited
             period_text = _read(folder / "cpu.cfs_period_us")
             if quota_text is not None and period_text is not None:
-                quota = int(quota_text)
-                return None if quota <= 0 else quota / int(period_text)
+                microseconds = int(quota_text)
+                return None if microseconds <= 0 else microseconds / int(period_text)
     return None
 
 

@@ -43,6 +43,8 @@ class _SessionStart(Event):
     lower_is_better: bool | None = None
     settings: dict[str, Any] = Field(default_factory=dict)
     started: float | None = None  # wall clock when the process started the session
+    # What the scripts run on (mlmaster.environment.Environment as JSON), found at start.
+    environment: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunStarted(_SessionStart):

@@ -20,7 +20,6 @@ from mlmaster.llm.client import Completion, Endpoint, LLMError
 from mlmaster.llm.extract import extract_plan_and_code
 from mlmaster.llm.fitting import LADDER, Cuts, apply_cuts, estimate_tokens, fit, prompt_budget
 from mlmaster.llm.prompting import (
-    DEFAULT_PACKAGES,
     PromptParts,
     completion_prompt,
     render_code_prompt,
@@ -66,11 +65,9 @@ class LLMCoder:
         self,
         endpoint: Endpoint,
         *,
-        packages: tuple[str, ...] = DEFAULT_PACKAGES,
         no_code_retries: int = 1,
     ) -> None:
         self.endpoint = endpoint
-        self.packages = packages
         # A fresh call when an answer holds no script (a refusal, a cut-off reasoning). Only the
         # call whose answer is used becomes the exchange; the accountant counts them all.
         self.no_code_retries = no_code_retries
@@ -124,7 +121,6 @@ class LLMCoder:
         return render_code_prompt(
             apply_cuts(request, cuts),
             steer=self.steer,
-            packages=self.packages,
             parent_output_chars=cuts.parent_output_chars,
         )
 

@@ -16,13 +16,18 @@ import jinja2
 from pydantic import BaseModel
 
 from mlmaster.competition.sample import describe_sample
+from mlmaster.llm.environment_text import environment_lines
+from mlmaster.llm.environment_text import parent_output as format_parent_output
 from mlmaster.llm.reasoning import OPEN_TAG
-from mlmaster.llm.requests import METRIC_LINE_PREFIX, CodeRequest, ReviewRequest
+from mlmaster.llm.requests import (
+    METRIC_LINE_PREFIX,
+    CodeRequest,
+    ParentSolution,
+    ReviewRequest,
+)
 
 PromptTemplate = Literal["auto", "deepseek", "chatml", "plain"]
 
-# What the scripts' own environment holds (see execution.python); prompts list it.
-DEFAULT_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost")
 PARENT_OUTPUT_CHARS = 5000  # the trimmed execution output shown of a parent
 REVIEW_OUTPUT_CHARS = 8000
 
@@ -59,17 +64,20 @@ def humanize_seconds(seconds: float) -> str:
     return f"{secs}s"
 
 
-def _humanize_bytes(size: int | None) -> str | None:
-    if size is None:
+def _parent_runtime(parent: ParentSolution | None) -> str | None:
+    if parent is None or parent.execution is None:
         return None
-    return f"{size / 1024**3:.1f} GiB"
+    execution = parent.execution
+    text = humanize_seconds(execution.runtime)
+    if execution.timed_out:
+        return f"{text}, killed at the time limit"
+    return text
 
 
 def _code_context(
     request: CodeRequest,
     *,
     steer: bool,
-    packages: tuple[str, ...],
     parent_output_chars: int = PARENT_OUTPUT_CHARS,
 ) -> dict[str, Any]:
     parent = request.parent
@@ -77,7 +85,7 @@ def _code_context(
     bug_reason = ""
     if parent is not None:
         if parent.execution is not None and parent_output_chars > 0:
-            parent_output = parent.execution.output_tail(parent_output_chars)
+            parent_output = format_parent_output(parent.execution, parent_output_chars)
         bug_reason = parent.bug_reason or parent.review_summary
     return {
         "operator": request.operator,
@@ -90,9 +98,9 @@ def _code_context(
         "bug_reason": bug_reason,
         "time_left": humanize_seconds(request.time_left),
         "run_limit": humanize_seconds(min(request.exec_timeout, request.time_left)),
-        "hardware": request.hardware,
-        "memory_limit": _humanize_bytes(request.hardware.memory_limit),
-        "packages": packages,
+        "parent_runtime": _parent_runtime(parent),
+        "environment_lines": environment_lines(request.hardware, request.environment),
+        "network": request.environment.network if request.environment else False,
         "metric_prefix": METRIC_LINE_PREFIX,
         "sample_line": describe_sample(
             request.competition.sample_submission_file,
@@ -106,7 +114,6 @@ def render_code_prompt(
     request: CodeRequest,
     *,
     steer: bool = False,
-    packages: tuple[str, ...] = DEFAULT_PACKAGES,
     parent_output_chars: int = PARENT_OUTPUT_CHARS,
 ) -> PromptParts:
     """The prompt for a draft, improve or debug step.
@@ -115,9 +122,7 @@ def render_code_prompt(
     prefix, where the model reads them as its own thoughts. ``parent_output_chars``: how much
     of the parent's output to show (less when the prompt must fit a small context).
     """
-    context = _code_context(
-        request, steer=steer, packages=packages, parent_output_chars=parent_output_chars
-    )
+    context = _code_context(request, steer=steer, parent_output_chars=parent_output_chars)
     if steer:
         # Memory goes where the model reasons from it, not twice.
         user = render(f"{request.operator}.j2", **{**context, "memory": ""})

@@ -14,6 +14,7 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 from mlmaster.competition.spec import CompetitionSpec
+from mlmaster.environment import Environment
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.memory.insight import MemoryContext, Operator
 
@@ -56,6 +57,7 @@ class CodeRequest(BaseModel):
     time_left: float  # seconds left in the run
     exec_timeout: float  # seconds the script may run
     hardware: Hardware
+    environment: Environment | None = None  # the facts found at run start, stated as they are
     seed: int = 0
     in_flight_siblings: int = 0  # other children of the same parent being written right now
 

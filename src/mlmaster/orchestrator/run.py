@@ -23,6 +23,8 @@ import httpx
 from mlmaster.competition.layout import Competition
 from mlmaster.competition.server import running_server, validate_via_server
 from mlmaster.competition.validation import ValidationOutcome
+from mlmaster.environment import Environment, discover
+from mlmaster.environment.notes import benchmark_notes, with_notes
 from mlmaster.execution.runner import Executor
 from mlmaster.journal import Journal, RunDir, RunEnded, RunResumed, RunStarted, read_journal
 from mlmaster.journal.output import OutputError, export_submission
@@ -99,6 +101,7 @@ async def open_run(
             lock.release()
             raise
     preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
+    environment = await anyio.to_thread.run_sync(discover_environment, settings, executor)
     if resume is None:
         run_dir = RunDir.create(settings.run.runs_dir, competition.spec.id, settings.run.run_id)
         lock = run_dir.lock()
@@ -157,8 +160,12 @@ async def open_run(
             budget=budget,
             accountant=accountant,
             validate=validate,
-            description=competition.description(),
+            description=with_notes(
+                competition.description(),
+                benchmark_notes(settings.competition.instructions_file),
+            ),
             data_preview=preview,
+            environment=environment,
         )
         session = RunResumed if point else RunStarted
         await journal.append(
@@ -169,12 +176,43 @@ async def open_run(
                 lower_is_better=competition.spec.lower_is_better,
                 settings=settings.model_dump(mode="json"),
                 started=time.time(),
+                environment=environment.model_dump(mode="json"),
             )
         )
         try:
             yield state
         finally:
             journal.close()
+
+
+def discover_environment(settings: Settings, executor: Executor) -> Environment:
+    """The scripts' environment as the prompt will state it (see :mod:`mlmaster.environment`)."""
+    mode = settings.execution.network
+    if mode == "auto":
+        network = executor.sandbox != "bwrap"
+        source = "no sandbox" if network else "the sandbox cuts the network"
+    else:
+        network, source = mode == "on", "execution.network"
+    environment = discover(
+        executor.python,
+        [(s.index, s.cpus, s.gpus) for s in executor.pool.slots],
+        affinity_cpus=len(executor.affinity),
+        network=network,
+        network_source=source,
+        work_dir=settings.run.runs_dir,
+        memory_cap=settings.execution.memory_limit,
+    )
+    python = environment.interpreter
+    log.info(
+        "environment",
+        python=f"{python.path} {python.version or '(not answering)'}",
+        packages=len(python.packages),
+        cpus=f"{environment.usable_cpus} usable of {environment.affinity_cpus}",
+        cpu_quota=environment.cpu_quota,
+        gpus=[g.name for s in environment.slots for g in s.gpus],
+        network=network,
+    )
+    return environment
 
 
 async def search(

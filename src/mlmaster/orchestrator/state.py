@@ -12,6 +12,7 @@ import anyio
 
 from mlmaster.competition.layout import Competition
 from mlmaster.competition.validation import ValidationOutcome
+from mlmaster.environment import Environment
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.execution.runner import Executor
 from mlmaster.journal import Journal, RunDir
@@ -41,6 +42,7 @@ class RunState:
     validate: Callable[[Path], Awaitable[ValidationOutcome]]
     description: str
     data_preview: str
+    environment: Environment | None = None  # found at run start; the prompt states it
     execution_results: dict[str, ExecutionResult] = field(default_factory=dict)
     committed: anyio.Event = field(default_factory=anyio.Event)
     stop_reason: str | None = None

@@ -115,6 +115,7 @@ def build_code_request(state: RunState, expansion: Expansion, timeout: float) ->
             gpus=list(slot.gpus),
             memory_limit=state.settings.execution.memory_limit,
         ),
+        environment=state.environment,
         seed=state.settings.run.seed,
         in_flight_siblings=sum(
             1
