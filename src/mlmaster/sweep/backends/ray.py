@@ -68,12 +68,12 @@ class RayBackend:
                 f"cannot reach the Ray cluster at {address or 'a new local cluster'}: {error}"
             ) from None
         resources = self.plan.resources
-        remote = ray.remote(_run_task).options(
+        # A fresh worker process per run: its own signals, event loop and memory.
+        remote = ray.remote(max_calls=1)(_run_task).options(
             num_cpus=resources.cpus,
             num_gpus=resources.gpus,
             memory=resources.memory,
             max_retries=self.plan.max_retries,
-            max_calls=1,  # a fresh worker process per run: its own signals, loop and memory
         )
         environment = {k: v for k, v in os.environ.items() if k.startswith("MLMASTER_")}
         pending: dict[Any, RunKey] = {}
