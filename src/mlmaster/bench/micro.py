@@ -24,7 +24,7 @@ from mlmaster.bench.report import Goal, ScenarioResult, Table
 from mlmaster.bench.tree_growth import Driver
 from mlmaster.competition.layout import Competition
 from mlmaster.competition.spec import CompetitionPaths, CompetitionSpec
-from mlmaster.journal import Journal, NodeCommitted, read_journal
+from mlmaster.journal import Journal, NodeCommitted, RunDir, read_journal
 from mlmaster.memory import MemoryStore, insight_from_node
 from mlmaster.memory.insight import Operator
 from mlmaster.orchestrator.resume import rebuild
@@ -123,7 +123,7 @@ def bench_journal_append(driver: Driver, workdir: Path, config: MicroConfig) -> 
     events = [
         NodeCommitted(node=n) for n in list(driver.tree.nodes.values())[1 : config.appends + 1]
     ]
-    path = workdir / "append" / "journal.jsonl"
+    path = RunDir(workdir / "append").journal
     path.parent.mkdir(parents=True, exist_ok=True)
     path.unlink(missing_ok=True)
     journal = Journal(path)
@@ -166,7 +166,7 @@ def write_journal(driver: Driver, path: Path, competition: Competition) -> int:
 
 def bench_resume(driver: Driver, workdir: Path) -> dict[str, Any]:
     competition = placeholder_competition(workdir)
-    path = workdir / "resume" / "journal.jsonl"
+    path = RunDir(workdir / "resume").journal
     nodes = write_journal(driver, path, competition)
     settings = Settings()
     # Timed without tracemalloc (it slows allocation-heavy code severalfold), then measured.

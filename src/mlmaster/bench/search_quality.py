@@ -27,7 +27,7 @@ from mlmaster.competition.grading import grade_submission
 from mlmaster.competition.layout import load_competition
 from mlmaster.competition.suite.build import build_suite, frozen_leaderboard
 from mlmaster.competition.suite.catalog import SUITE_IDS
-from mlmaster.journal import NodeCommitted, read_events
+from mlmaster.journal import NodeCommitted, RunDir, read_events
 
 POLICIES = ("ml-master", "greedy", "random")
 # What a run keeps of its grade report (MLE-bench's fields plus our normalised score).
@@ -135,7 +135,7 @@ def run_one(
         seconds=time.monotonic() - started,
         error=error,
     )
-    journal = workdir / "runs" / competition / run_id(policy, seed) / "journal.jsonl"
+    journal = RunDir(workdir / "runs" / competition / run_id(policy, seed)).journal
     if journal.is_file():
         record.nodes = sum(isinstance(e, NodeCommitted) for e in read_events(journal))
     submission = output_path(workdir, competition, policy, seed)

@@ -34,7 +34,12 @@ class RunLock:
     @classmethod
     def acquire(cls, path: Path) -> RunLock:
         """Lock ``path`` (the run's lock file) or raise :class:`RunDirBusy` naming the holder."""
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            raise UserError(
+                f"cannot lock the run directory {path.parent}: {error.strerror or error}"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -90,8 +90,9 @@ async def open_run(
     coder = build_coder(settings, accountant)
     reviewer = build_reviewer(settings, accountant)
     executor = Executor(settings.execution)
+    preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
+    environment = await anyio.to_thread.run_sync(discover_environment, settings, executor)
     point: ResumePoint | None = None
-    lock = None
     if resume is not None:
         run_dir = RunDir.existing(resume)
         lock = run_dir.lock()  # before reading: a running original would still be appending
@@ -100,13 +101,10 @@ async def open_run(
         except BaseException:
             lock.release()
             raise
-    preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
-    environment = await anyio.to_thread.run_sync(discover_environment, settings, executor)
-    if resume is None:
+    else:
         run_dir = RunDir.create(settings.run.runs_dir, competition.spec.id, settings.run.run_id)
         lock = run_dir.lock()
         run_dir.write_settings(settings.model_dump(mode="json"))
-    assert lock is not None
     configure_logging(
         log_level or settings.log.level,
         log_console,  # type: ignore[arg-type]
