@@ -26,8 +26,8 @@ from mlmaster.competition.layout import Competition
 from mlmaster.competition.spec import CompetitionPaths, CompetitionSpec
 from mlmaster.journal import Journal, NodeCommitted, RunDir, read_journal
 from mlmaster.memory import MemoryStore, insight_from_node
-from mlmaster.memory.insight import Operator
 from mlmaster.orchestrator.resume import rebuild
+from mlmaster.search.node import Operator
 from mlmaster.settings import Settings
 from mlmaster.settings.model import MemorySettings
 

@@ -86,7 +86,7 @@ def _code_context(
     if parent is not None:
         if parent.execution is not None and parent_output_chars > 0:
             parent_output = format_parent_output(parent.execution, parent_output_chars)
-        bug_reason = parent.bug_reason or parent.review_summary
+        bug_reason = parent.bug_reason or parent.review_summary or ""
     return {
         "operator": request.operator,
         "description": request.description,

@@ -16,7 +16,8 @@ from pydantic import BaseModel, Field
 from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.environment import Environment
 from mlmaster.execution.result import ExecutionResult
-from mlmaster.memory.insight import MemoryContext, Operator
+from mlmaster.memory.insight import MemoryContext
+from mlmaster.search.node import Node, Operator, Solution
 
 Role = Literal["coder", "feedback"]
 
@@ -32,17 +33,17 @@ class Hardware(BaseModel):
     memory_limit: int | None = None  # bytes
 
 
-class ParentSolution(BaseModel):
-    """The node being improved or debugged, as a coder needs to see it."""
+class ParentSolution(Solution):
+    """The node being improved or debugged, as a coder needs to see it: the node's facts
+    with its full execution result (the tree keeps only a summary)."""
 
     node_id: str
-    plan: str
-    code: str
-    metric: float | None = None
-    buggy: bool = False
-    bug_reason: str | None = None
-    review_summary: str = ""
     execution: ExecutionResult | None = None
+
+    @classmethod
+    def from_node(cls, node: Node, execution: ExecutionResult | None) -> ParentSolution:
+        facts = node.model_dump(include=set(Solution.model_fields))
+        return cls(node_id=node.id, execution=execution, **facts)
 
 
 class CodeRequest(BaseModel):

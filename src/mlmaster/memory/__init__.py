@@ -1,6 +1,6 @@
 """memory part: insights per finished node and the context a new node's prompt gets."""
 
-from mlmaster.memory.insight import ContextEntry, Insight, MemoryContext, Operator
+from mlmaster.memory.insight import ContextEntry, Insight, MemoryContext
 from mlmaster.memory.store import MemoryStore, insight_from_node
 
 __all__ = [
@@ -8,6 +8,5 @@ __all__ = [
     "Insight",
     "MemoryContext",
     "MemoryStore",
-    "Operator",
     "insight_from_node",
 ]

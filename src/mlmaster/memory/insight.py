@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-Operator = Literal["draft", "improve", "debug"]
+from mlmaster.search.node import Operator
+
 EntryRole = Literal["sibling", "parent", "ancestor", "best", "error"]
 
 

@@ -18,10 +18,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from mlmaster.memory.insight import ContextEntry, EntryRole, Insight, MemoryContext, Operator
+from mlmaster.memory.insight import ContextEntry, EntryRole, Insight, MemoryContext
+from mlmaster.search.node import Operator
 from mlmaster.settings.model import MemorySettings
 
-if TYPE_CHECKING:  # memory reads the tree; the tree never imports memory
+if TYPE_CHECKING:  # memory reads the tree; the search part never imports memory
     from mlmaster.search.node import Node
     from mlmaster.search.tree import SearchTree
 

@@ -30,6 +30,7 @@ from mlmaster.orchestrator.state import RunState
 from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import Expansion, Outcome
 from mlmaster.search.node import ExecutionSummary
+from mlmaster.search.verdict import Evidence, judge
 
 log = get_logger(__name__)
 
@@ -87,16 +88,7 @@ def build_code_request(state: RunState, expansion: Expansion, timeout: float) ->
     parent = state.tree.nodes.get(expansion.parent_id) if expansion.parent_id else None
     parent_view = None
     if parent is not None and not state.tree.is_root(parent.id):
-        parent_view = ParentSolution(
-            node_id=parent.id,
-            plan=parent.plan,
-            code=parent.code,
-            metric=parent.metric,
-            buggy=parent.buggy,
-            bug_reason=parent.bug_reason,
-            review_summary=parent.review_summary or "",
-            execution=state.execution_of(parent.id),
-        )
+        parent_view = ParentSolution.from_node(parent, state.execution_of(parent.id))
     memory = state.memory.context(state.tree, expansion.parent_id, expansion.operator)
     slot = state.executor.pool.slots[0]
     return CodeRequest(
@@ -201,33 +193,25 @@ def _outcome(
     message: str,
     review: Review,
 ) -> Outcome:
-    """Decide the node's facts. The metric line wins over the reviewer's reading of it."""
-    metric = metric if metric is not None else review.metric
-    reasons: list[str] = []
-    if result.killed_reason:
-        reasons.append(f"script killed ({result.killed_reason})")
-    elif result.exit_code != 0:
-        failure = f"exit code {result.exit_code}"
-        if result.exception:
-            failure += f": {result.exception.type}: {result.exception.message}"
-        reasons.append(failure)
-    if result.submission_path is None:
-        reasons.append("no submission.csv written")
-    elif valid is False:
-        reasons.append(f"invalid submission: {message}")
-    if metric is None:
-        reasons.append("no validation metric printed")
-    if review.buggy and review.bug_reason:
-        reasons.append(review.bug_reason)
-    buggy = bool(reasons) or review.buggy
+    verdict = judge(
+        Evidence(
+            execution=result,
+            metric_line=metric,
+            submission_valid=valid,
+            submission_message=message,
+            review_buggy=review.buggy,
+            review_bug_reason=review.bug_reason,
+            review_metric=review.metric,
+        )
+    )
     return Outcome(
         plan=answer.plan,
         code=answer.code or "",
         execution=ExecutionSummary.from_result(result),
-        metric=None if buggy else metric,
-        valid_submission=valid is True,
-        buggy=buggy,
-        bug_reason="; ".join(reasons) or (review.bug_reason if buggy else None),
+        metric=verdict.metric,
+        valid_submission=verdict.valid_submission,
+        buggy=verdict.buggy,
+        bug_reason=verdict.bug_reason,
         review_summary=review.summary,
         input_tokens=_input_tokens(answer.exchange) + _input_tokens(review.exchange),
         output_tokens=_output_tokens(answer.exchange) + _output_tokens(review.exchange),

@@ -12,12 +12,21 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, computed_field, model_validator
 
 from mlmaster.execution.result import ExecutionResult
-from mlmaster.memory.insight import Operator
 
 NodeStatus = Literal["pending", "running", "done"]
+# what a step does to its parent: write a first solution, improve a working one, fix a buggy one
+Operator = Literal["draft", "improve", "debug"]
 NodeOperator = Literal["root", "draft", "improve", "debug"]
 
-__all__ = ["ExecutionSummary", "Node", "NodeOperator", "NodeStatus", "Operator", "Outcome"]
+__all__ = [
+    "ExecutionSummary",
+    "Node",
+    "NodeOperator",
+    "NodeStatus",
+    "Operator",
+    "Outcome",
+    "Solution",
+]
 
 OUTPUT_TAIL_CHARS = 2000
 
@@ -47,24 +56,32 @@ class ExecutionSummary(BaseModel):
         )
 
 
-class Outcome(BaseModel):
-    """Everything a finished step tells the tree; ``SearchTree.commit`` turns it into a node."""
+class Solution(BaseModel):
+    """A script and what became of it: the facts every view of a node shares (the tree's
+    ``Node``, a step's ``Outcome``, the parent a prompt shows), each written once here."""
 
     plan: str = ""
     code: str = ""
-    execution: ExecutionSummary | None = None
     metric: float | None = None
     valid_submission: bool = False
     buggy: bool = False
     bug_reason: str | None = None
     review_summary: str | None = None
-    input_tokens: int = 0
+
+
+class Outcome(Solution):
+    """Everything a finished step tells the tree; ``SearchTree.commit`` turns it into a node."""
+
+    execution: ExecutionSummary | None = None
+    input_tokens: int = 0  # the step's LLM calls, counted apart (prices differ)
     output_tokens: int = 0
     cost: float = 0.0
     worker_id: str | None = None
 
 
-class Node(BaseModel):
+class Node(Outcome):
+    """A committed step: its outcome, its place in the tree, and the chain rules' state."""
+
     id: str
     parent_id: str | None = None
     children: list[str] = Field(default_factory=list)
@@ -72,18 +89,7 @@ class Node(BaseModel):
     status: NodeStatus = "done"
     step: int = 0  # commit order (root: 0); the tree replays commits in this order on rebuild
 
-    plan: str = ""
-    code: str = ""
-    execution: ExecutionSummary | None = None
-    metric: float | None = None
-    valid_submission: bool = False
-    buggy: bool = False
-    bug_reason: str | None = None
-    review_summary: str | None = None
-
-    # search statistics, recomputed by replay when the tree is rebuilt
-    visits: int = 0
-    value_sum: float = 0.0
+    # search state, recomputed by replay when the tree is rebuilt
     reward: float = 0.0  # this node's own reward, fixed at its commit
     depth: int = 0
     debug_depth: int = 0  # consecutive debug steps ending here (0 unless its parent needs debug)
@@ -94,10 +100,6 @@ class Node(BaseModel):
 
     created_at: float = 0.0
     finished_at: float = 0.0
-    worker_id: str | None = None
-    input_tokens: int = 0  # the node's LLM calls, counted apart (prices differ)
-    output_tokens: int = 0
-    cost: float = 0.0
 
     @model_validator(mode="before")
     @classmethod

@@ -18,22 +18,33 @@ of the commit order: a tree replayed from its journal gets exactly the same rewa
 
 from __future__ import annotations
 
-import bisect
 import math
 from collections.abc import Iterator
 
+from sortedcontainers import SortedList
+
 
 class MetricRanking:
-    """The oriented scores of all working nodes so far, kept sorted (bisect, no scans),
-    with their node ids alongside; among equal scores the earlier node ranks first."""
+    """The oriented scores of a set of nodes, kept sorted with their ids; among equal scores
+    the earlier-added node ranks first.
+
+    A sorted list of lists (``sortedcontainers``): adding, removing and ranking cost
+    O(log n) whatever the size, where one flat list pays a memory move of the whole list
+    per insert (a tenth of a millisecond at 100k nodes).
+    """
 
     def __init__(self, lower_is_better: bool) -> None:
         self.lower_is_better = lower_is_better
-        self._scores: list[float] = []  # ascending: worst first
-        self._ids: list[str] = []
+        # (score, -order, id), ascending: worst first, and among equals the latest first
+        self._keys = SortedList()
+        self._key_of: dict[str, tuple[float, int, str]] = {}
+        self._added = 0
 
     def __len__(self) -> int:
-        return len(self._scores)
+        return len(self._keys)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._key_of
 
     def score(self, metric: float) -> float:
         """Orient a metric so that higher is better."""
@@ -41,31 +52,28 @@ class MetricRanking:
 
     def rank(self, metric: float) -> float:
         """Share of the scores so far that ``metric`` beats (ties count half); 1.0 when none."""
-        if not self._scores:
+        if not self._keys:
             return 1.0
         s = self.score(metric)
-        below = bisect.bisect_left(self._scores, s)
-        equal = bisect.bisect_right(self._scores, s) - below
-        return (below + 0.5 * equal) / len(self._scores)
+        below = self._keys.bisect_left((s,))
+        equal = self._keys.bisect_right((s, math.inf)) - below
+        return (below + 0.5 * equal) / len(self._keys)
 
     def beats_all(self, metric: float) -> bool:
-        return not self._scores or self.score(metric) > self._scores[-1]
+        return not self._keys or self.score(metric) > self._keys[-1][0]
 
-    def add(self, metric: float, node_id: str = "") -> None:
-        score = self.score(metric)
-        at = bisect.bisect_left(self._scores, score)  # before equals: best_first keeps order
-        self._scores.insert(at, score)
-        self._ids.insert(at, node_id)
+    def add(self, metric: float, node_id: str) -> None:
+        self._added += 1
+        key = (self.score(metric), -self._added, node_id)
+        self._keys.add(key)
+        self._key_of[node_id] = key
 
-    def remove(self, metric: float, node_id: str) -> None:
-        score = self.score(metric)
-        low = bisect.bisect_left(self._scores, score)
-        at = self._ids.index(node_id, low, bisect.bisect_right(self._scores, score))
-        del self._scores[at], self._ids[at]
+    def remove(self, node_id: str) -> None:
+        self._keys.remove(self._key_of.pop(node_id))
 
     def best_first(self) -> Iterator[str]:
         """Node ids from the best score down."""
-        return reversed(self._ids)
+        return (key[2] for key in reversed(self._keys))
 
 
 def node_reward(

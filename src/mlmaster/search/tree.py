@@ -1,17 +1,24 @@
 """The one search tree a run's workers share.
 
-Two ways in, both synchronous and short, to be called inside one critical section
-(``async with tree.locked():`` or, on a single event loop, simply without an await between):
+The tree is confined to the run's event loop and every method is synchronous: a caller never
+awaits between reading the tree and changing it, so on one event loop each call runs whole and
+no lock is needed (nor offered). Two ways in, both short:
 
-* ``select(now_fraction, worker_id)`` picks a node and an operator, reserves one child slot on
-  it and puts virtual loss on its path; it returns an ``Expansion`` (or None: nothing can be
-  expanded right now).
-* ``commit(expansion, outcome)`` attaches the finished child, backs its reward up to the root and
-  takes the virtual loss off; ``abandon(expansion)`` gives the slot back instead.
+* ``select(now_fraction, worker_id)`` asks the policy for a node, derives the operator,
+  reserves one child slot on it and returns an ``Expansion`` (or None: nothing can be expanded
+  right now, while other steps are in flight);
+* ``commit(expansion, outcome)`` attaches the finished child with its reward and chain flags;
+  ``abandon(expansion)`` gives the slot back instead.
 
-Everything a select needs is kept incrementally, so a select + commit costs O(depth x branching)
-however large the tree: per-node child lists, free child slots per subtree, in-flight counts
-per subtree, the sorted ranking of working scores and the global best.
+The tree keeps only what every policy needs, each kept incrementally at O(1) or O(log n) per
+call whatever the size: nodes with their children and parent, each node's capacity and
+reservations, the ranking of working scores (rewards and the best node) and counts. What one
+policy needs (UCT statistics, subtree counts, greedy's indexes) is the policy's own, kept
+through its hooks (see ``policies/base.py``).
+
+A run stops only at its budget or caps: when no free slot is left anywhere and nothing is in
+flight (every chain stagnated or hit its debug limit), the root gets ``num_drafts`` more draft
+slots (widening) instead of ending the search.
 
 Children are attached only when they commit, so an in-flight step is never selectable and a
 failed one leaves nothing behind (the original's "ghost children" and draft-lock leaks).
@@ -19,19 +26,16 @@ failed one leaves nothing behind (the original's "ghost children" and draft-lock
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, cast
 
-import anyio
 from pydantic import BaseModel
 
-from mlmaster.memory.insight import Operator
-from mlmaster.search.node import Node, Outcome
-from mlmaster.search.policy import Policy, make_policy
+from mlmaster.search.node import Node, Operator, Outcome
+from mlmaster.search.policies import Policy, make_policy
 from mlmaster.search.reward import MetricRanking, improves, node_reward
 from mlmaster.settings.model import SearchSettings
 
@@ -68,29 +72,16 @@ class SearchTree:
         self.nodes: dict[str, Node] = {ROOT_ID: Node(id=ROOT_ID, operator="root")}
         # plain-dict mirrors of what every select reads, to keep the hot path cheap
         self._parent_of: dict[str, str | None] = {ROOT_ID: None}
-        self._capacity: dict[str, int] = {ROOT_ID: settings.num_drafts}
+        self._capacity: dict[str, int] = {ROOT_ID: 0}  # set below, with the free total
         self._pending: dict[str, Expansion] = {}  # child id -> reservation
         self._reserved: dict[str, int] = {}  # node id -> its reserved child slots
-        self._in_flight: dict[str, int] = {ROOT_ID: 0}  # node id -> reservations at or below
-        self._free: dict[str, int] = {ROOT_ID: settings.num_drafts}  # free slots per subtree
+        self._free_total = 0  # free child slots in the whole tree
         self._ranking = MetricRanking(lower_is_better)
-        self._improvable = MetricRanking(lower_is_better)  # working nodes with slots left
-        self._debuggable = IndexedSet()  # buggy leaves that may get a debug child
-        self._continuation: dict[str, str] = {}  # worker id -> node its rollout goes on with
         self._best_id: str | None = None
         self._counts = TreeCounts()
         self._steps = 0
-        self._lock: anyio.Lock | None = None
-
-    # ------------------------------------------------------------------ locking
-
-    @contextlib.asynccontextmanager
-    async def locked(self) -> AsyncIterator[SearchTree]:
-        """The tree's lock, for callers that share it across event loops' tasks."""
-        if self._lock is None:
-            self._lock = anyio.Lock()
-        async with self._lock:
-            yield self
+        self.widenings = 0  # times the root got more draft slots since nothing else was left
+        self._grow(ROOT_ID, settings.num_drafts)
 
     # ------------------------------------------------------------------ read-only views
 
@@ -98,11 +89,14 @@ class SearchTree:
         return node_id == self.root_id
 
     def capacity(self, node: Node) -> int:
-        """How many children the node may ever have under the operator rules."""
+        """How many children the node may have: by the operator rules, plus any slots added
+        (widening, or a replayed history the current settings would not allow)."""
+        return self._capacity[node.id]
+
+    def _rule_capacity(self, node: Node) -> int:
+        """How many children the operator rules give a newly committed node."""
         if node.terminal:
             return 0
-        if node.operator == "root":
-            return self.settings.num_drafts
         if node.needs_debug:
             return 1  # debugging forms a chain, one fix at a time
         return self.settings.num_improves
@@ -113,38 +107,20 @@ class SearchTree:
         capacity = self._capacity[node_id]
         return capacity - used if capacity > used else 0
 
-    def subtree_free(self, node_id: str) -> int:
-        return self._free.get(node_id, 0)
+    def free_total(self) -> int:
+        """Free child slots in the whole tree."""
+        return self._free_total
 
     @property
-    def free_below(self) -> Mapping[str, int]:
-        """Free child slots per subtree, by node id (read only)."""
-        return self._free
-
-    @property
-    def in_flight_counts(self) -> Mapping[str, int]:
-        """Reservations at or below each node, by node id (read only): the virtual loss."""
-        return self._in_flight
-
-    def in_flight_below(self, node_id: str) -> int:
-        """Reservations on this node or any descendant: its virtual-loss count."""
-        return self._in_flight.get(node_id, 0)
+    def parent_of(self) -> Mapping[str, str | None]:
+        """Each node's parent id (the root's is None), read only: for walks to the root."""
+        return self._parent_of
 
     def in_flight(self) -> int:
         return len(self._pending)
 
     def pending(self) -> list[Expansion]:
         return list(self._pending.values())
-
-    def take_continuation(self, worker_id: str) -> str | None:
-        return self._continuation.pop(worker_id, None)
-
-    def debuggable_leaves(self) -> IndexedSet:
-        return self._debuggable
-
-    def improvable_ids_best_first(self) -> Iterator[str]:
-        """Working nodes that are not full yet (some may be briefly full of reservations)."""
-        return self._improvable.best_first()
 
     def working_ids_best_first(self) -> Iterator[str]:
         return self._ranking.best_first()
@@ -170,7 +146,10 @@ class SearchTree:
 
     def select(self, now_fraction: float, worker_id: str) -> Expansion | None:
         """Pick a node and operator with the configured policy and reserve the child slot."""
-        node_id = self.policy.choose(self, min(max(now_fraction, 0.0), 1.0), worker_id)
+        fraction = min(max(now_fraction, 0.0), 1.0)
+        if self._free_total <= 0 and not self._pending:
+            self._widen()
+        node_id = self.policy.choose(self, fraction, worker_id)
         if node_id is None or self.free(node_id) <= 0:
             return None
         node = self.nodes[node_id]
@@ -188,35 +167,24 @@ class SearchTree:
         return expansion
 
     def commit(self, expansion: Expansion, outcome: Outcome) -> Node:
-        """Attach the finished child, back its reward up, release the reservation."""
+        """Attach the finished child and release its reservation."""
         self._release(expansion)
-        metric = outcome.metric
-        buggy, reason = outcome.buggy, outcome.bug_reason
-        if metric is not None and not math.isfinite(metric):
-            metric, buggy = None, True
-            reason = reason or f"the metric is not a finite number ({outcome.metric})"
         self._steps += 1
         node = Node(
             id=expansion.child_id,
             parent_id=expansion.parent_id,
             operator=expansion.operator,
             step=self._steps,
-            plan=outcome.plan,
-            code=outcome.code,
-            execution=outcome.execution,
-            metric=metric,
-            valid_submission=outcome.valid_submission,
-            buggy=buggy,
-            bug_reason=reason,
-            review_summary=outcome.review_summary,
             created_at=expansion.created_at,
             finished_at=time.time(),
-            worker_id=outcome.worker_id or expansion.worker_id,
-            input_tokens=outcome.input_tokens,
-            output_tokens=outcome.output_tokens,
-            cost=outcome.cost,
+            **{**dict(outcome), "worker_id": outcome.worker_id or expansion.worker_id},
         )
-        self._attach(node, expansion.worker_id)
+        if node.metric is not None and not math.isfinite(node.metric):
+            node.bug_reason = node.bug_reason or (
+                f"the metric is not a finite number ({node.metric})"
+            )
+            node.metric, node.buggy = None, True
+        self._attach(node, expansion)
         return node
 
     def abandon(self, expansion: Expansion) -> None:
@@ -224,7 +192,7 @@ class SearchTree:
         if expansion.settled or expansion.child_id not in self._pending:
             return
         self._release(expansion)
-        self._continuation.pop(expansion.worker_id, None)
+        self.policy.on_abandon(self, expansion)
 
     # ------------------------------------------------------------------ serialisation
 
@@ -235,20 +203,24 @@ class SearchTree:
             "seed": self.seed,
             "nodes": [n.model_dump(mode="json") for n in self._committed_in_order()],
             "pending": [e.model_dump(mode="json") for e in self._pending.values()],
-            "continuations": dict(self._continuation),
+            "root_capacity": self._capacity[ROOT_ID],
+            "policy": self.policy.snapshot(),
             "rng": [version, list(internal), gauss],
         }
 
     @classmethod
     def from_dict(cls, settings: SearchSettings, data: dict[str, Any]) -> SearchTree:
-        """The exact tree ``to_dict`` saw: same nodes, reservations, RNG and continuations."""
+        """The exact tree ``to_dict`` saw: same nodes, reservations, RNG and policy state."""
         nodes = [Node.model_validate(n) for n in data["nodes"]]
         tree = cls.from_nodes(
             settings, nodes, lower_is_better=data["lower_is_better"], seed=data["seed"]
         )
+        extra = data.get("root_capacity", settings.num_drafts) - tree._capacity[ROOT_ID]
+        if extra > 0:
+            tree._grow(ROOT_ID, extra)
         for raw in data["pending"]:
             tree._reserve(Expansion.model_validate(raw))
-        tree._continuation = dict(data["continuations"])
+        tree.policy.restore(data.get("policy", {}))
         version, internal, gauss = data["rng"]
         tree.rng.setstate((version, tuple(internal), gauss))
         return tree
@@ -264,8 +236,9 @@ class SearchTree:
     ) -> SearchTree:
         """Rebuild from committed nodes (the journal) by replaying them in commit order.
 
-        Statistics stored on the nodes are ignored and recomputed, so the result is the tree
+        Search state stored on the nodes is ignored and recomputed, so the result is the tree
         the original was after those commits. Steps in flight at a crash are simply gone.
+        Root slots added by widening come back as far as drafts used them.
         """
         ordered = sorted((n for n in nodes if n.operator != "root"), key=lambda n: n.step)
         tree = cls(settings, lower_is_better=lower_is_better, seed=seed)
@@ -279,12 +252,9 @@ class SearchTree:
                 )
             if stored.id in tree.nodes:
                 raise ValueError(f"node {stored.id} appears twice in the journal")
-            node = stored.model_copy(
-                update={"children": [], "visits": 0, "value_sum": 0.0, "terminal": False},
-                deep=True,
-            )
+            node = stored.model_copy(update={"children": [], "terminal": False}, deep=True)
             tree._steps = max(tree._steps, node.step)
-            tree._attach(node, node.worker_id or "")
+            tree._replay(node)
         return tree
 
     # ------------------------------------------------------------------ internals
@@ -300,34 +270,43 @@ class SearchTree:
             if candidate not in self.nodes and candidate not in self._pending:
                 return candidate
 
-    def _path_ids(self, node_id: str) -> list[str]:
-        """The node's id and its ancestors' up to the root."""
-        path: list[str] = []
-        parent_of = self._parent_of
-        current: str | None = node_id
-        while current is not None:
-            path.append(current)
-            current = parent_of[current]
-        return path
+    def _set_capacity(self, node_id: str, capacity: int) -> None:
+        before = self.free(node_id)
+        self._capacity[node_id] = capacity
+        self._free_total += self.free(node_id) - before
 
-    def _adjust_free(self, node_id: str, delta: int) -> None:
-        if delta:
-            free = self._free
-            for ancestor in self._path_ids(node_id):
-                free[ancestor] = free.get(ancestor, 0) + delta
+    def _widen(self) -> None:
+        """Nothing left to expand while time remains: give the root more draft slots."""
+        self._grow(ROOT_ID, self.settings.num_drafts)
+        self.widenings += 1
 
-    def _adjust_in_flight(self, node_id: str, delta: int) -> None:
-        in_flight = self._in_flight
-        for ancestor in self._path_ids(node_id):
-            in_flight[ancestor] = in_flight.get(ancestor, 0) + delta
+    def _grow(self, node_id: str, slots: int) -> None:
+        self._set_capacity(node_id, self._capacity[node_id] + slots)
+        self.policy.on_widen(self, node_id, slots)
+
+    def _replay(self, node: Node) -> None:
+        """Commit a journaled node again, through the same reserve and commit as a step."""
+        parent_id = node.parent_id or ROOT_ID
+        if self.free(parent_id) <= 0:
+            # More children than the rules allow now: the root was widened, or the settings
+            # changed between sessions. The history stands: the parent gets the slots.
+            self._grow(parent_id, self.settings.num_drafts if parent_id == ROOT_ID else 1)
+        expansion = Expansion(
+            child_id=node.id,
+            parent_id=parent_id,
+            operator=cast(Operator, node.operator),
+            worker_id=node.worker_id or "",
+        )
+        self._reserve(expansion)
+        self._release(expansion)
+        self._attach(node, expansion)
 
     def _reserve(self, expansion: Expansion) -> None:
         parent_id = expansion.parent_id
-        before = self.free(parent_id)
         self._reserved[parent_id] = self._reserved.get(parent_id, 0) + 1
-        self._adjust_free(parent_id, self.free(parent_id) - before)
-        self._adjust_in_flight(parent_id, +1)
+        self._free_total -= 1
         self._pending[expansion.child_id] = expansion
+        self.policy.on_reserve(self, expansion)
 
     def _release(self, expansion: Expansion) -> None:
         if expansion.settled or self._pending.pop(expansion.child_id, None) is None:
@@ -336,23 +315,24 @@ class SearchTree:
                 "or abandoned, or belongs to another tree"
             )
         parent_id = expansion.parent_id
-        before = self.free(parent_id)
         self._reserved[parent_id] -= 1
         if not self._reserved[parent_id]:
             del self._reserved[parent_id]
-        self._adjust_free(parent_id, self.free(parent_id) - before)
-        self._adjust_in_flight(parent_id, -1)
+        self._free_total += 1
         expansion.settled = True
 
-    def _attach(self, node: Node, worker_id: str) -> None:
-        """Link a finished node under its parent and apply every rule that follows from it."""
+    def _attach(self, node: Node, expansion: Expansion) -> None:
+        """Link a finished node under its parent and apply every rule that follows from it.
+
+        Called with the parent's slot released (a commit) or never reserved (a replay); the
+        child takes that slot.
+        """
         settings = self.settings
-        parent = self.nodes[node.parent_id or self.root_id]
+        parent = self.nodes[expansion.parent_id]
         node.status = "done"
         node.depth = parent.depth + 1
         node.debug_depth = parent.debug_depth + 1 if parent.needs_debug else 0
         self._apply_chain_rules(node, parent)
-
         node.reward = node_reward(
             self._ranking,
             node.metric,
@@ -368,35 +348,13 @@ class SearchTree:
 
         parent_free = self.free(parent.id)
         parent.children.append(node.id)
+        self._free_total += self.free(parent.id) - parent_free
         self.nodes[node.id] = node
         self._parent_of[node.id] = parent.id
-        self._capacity[node.id] = self.capacity(node)
-        self._in_flight[node.id] = 0
-        own_free = self.free(node.id)
-        self._free[node.id] = own_free
-        # one walk up: free slots (the parent's change plus the child's) and the reward
-        delta = self.free(parent.id) - parent_free + own_free
-        free, nodes, reward = self._free, self.nodes, node.reward
-        node.visits, node.value_sum = 1, reward
-        for ancestor_id in self._path_ids(parent.id):
-            free[ancestor_id] += delta
-            # stats written straight to the field storage: pydantic's __setattr__ costs
-            # more than the rest of a backup step, and these plain numbers need no validation
-            fields = nodes[ancestor_id].__dict__
-            fields["visits"] += 1
-            fields["value_sum"] += reward
-
-        self._debuggable.discard(parent.id)
-        if node.needs_debug and not node.terminal:
-            self._debuggable.add(node.id)
-        if parent.working and len(parent.children) == self._capacity[parent.id]:
-            assert parent.metric is not None
-            self._improvable.remove(parent.metric, parent.id)
-        if node.working and self._capacity[node.id] > 0:
-            assert node.metric is not None
-            self._improvable.add(node.metric, node.id)
+        self._capacity[node.id] = 0
+        self._set_capacity(node.id, self._rule_capacity(node))
         self._count(node)
-        self._set_continuation(node, worker_id)
+        self.policy.on_commit(self, expansion, node)
 
     def _apply_chain_rules(self, node: Node, parent: Node) -> None:
         """Stagnation of improvement chains and the debug-depth limit, as terminal flags."""
@@ -417,52 +375,9 @@ class SearchTree:
         elif node.debug_depth >= settings.max_debug_depth:
             node.terminal, node.terminal_reason = True, "debug depth limit"
 
-    def _set_continuation(self, node: Node, worker_id: str) -> None:
-        """ML-Master's debug rollout: stay on a fresh bug until the chain is deep enough."""
-        self._continuation.pop(worker_id, None)
-        if (
-            worker_id
-            and node.needs_debug
-            and not node.terminal
-            and node.debug_depth < self.settings.debug_backup_depth
-        ):
-            self._continuation[worker_id] = node.id
-
     def _count(self, node: Node) -> None:
         counts = self._counts
         counts.done += 1
         counts.valid += node.working
         counts.buggy += node.needs_debug
         counts.terminal += node.terminal
-
-
-class IndexedSet:
-    """Insertion-ordered ids with O(1) add, discard (swap with the last) and indexing, so a
-    policy can draw a random member without building a list."""
-
-    def __init__(self) -> None:
-        self._items: list[str] = []
-        self._position: dict[str, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._items)
-
-    def __getitem__(self, index: int) -> str:
-        return self._items[index]
-
-    def add(self, item: str) -> None:
-        if item not in self._position:
-            self._position[item] = len(self._items)
-            self._items.append(item)
-
-    def discard(self, item: str) -> None:
-        at = self._position.pop(item, None)
-        if at is None:
-            return
-        last = self._items.pop()
-        if at < len(self._items):
-            self._items[at] = last
-            self._position[last] = at

@@ -68,7 +68,11 @@ class BudgetSettings(Group):
 
 
 class SearchSettings(Group):
-    policy: Literal["ml-master", "greedy", "random"] = "ml-master"
+    policy: str = Field(
+        "ml-master",
+        description="selection policy: ml-master (UCT), greedy (AIDE's) or random; "
+        "any name in the search policy registry",
+    )
     workers: int | None = Field(
         None,
         ge=1,
@@ -95,6 +99,14 @@ class SearchSettings(Group):
     buggy_reward: float = Field(-1.0, description="reward of a buggy node")
     best_bonus: float = Field(0.5, ge=0, description="extra reward for a new global best")
     greedy_debug_prob: float = Field(0.5, ge=0, le=1, description="greedy policy's debug share")
+
+    @field_validator("policy")
+    @classmethod
+    def _registered_policy(cls, name: str) -> str:
+        # imported here: the search part reads these settings, so it imports this module
+        from mlmaster.search.policies import check_policy_name
+
+        return check_policy_name(name)
 
 
 class MemorySettings(Group):

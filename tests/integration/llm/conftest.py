@@ -12,7 +12,8 @@ from mlmaster.llm.accounting import Accountant
 from mlmaster.llm.client import Endpoint
 from mlmaster.llm.extract import parse_metric_line
 from mlmaster.llm.requests import CodeRequest, Hardware, ReviewRequest, Role
-from mlmaster.memory.insight import MemoryContext, Operator
+from mlmaster.memory.insight import MemoryContext
+from mlmaster.search.node import Operator
 from mlmaster.settings.model import EndpointSettings
 from mlmaster.testing.scripted_server import ScriptedServer
 

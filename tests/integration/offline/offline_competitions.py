@@ -18,7 +18,8 @@ from pydantic import BaseModel
 
 from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.llm.requests import CodeRequest, Hardware, ParentSolution
-from mlmaster.memory.insight import MemoryContext, Operator
+from mlmaster.memory.insight import MemoryContext
+from mlmaster.search.node import Operator
 
 SCRIPTS_PYTHON = Path(__file__).resolve().parents[3] / ".venv-scripts" / "bin" / "python"
 METRIC_LINE = re.compile(r"^VALIDATION_METRIC: (\S+)$", re.M)

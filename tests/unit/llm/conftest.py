@@ -8,7 +8,8 @@ import pytest
 from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.execution.result import CapturedOutput, ExecutionResult
 from mlmaster.llm.requests import CodeRequest, Hardware, ParentSolution
-from mlmaster.memory.insight import MemoryContext, Operator
+from mlmaster.memory.insight import MemoryContext
+from mlmaster.search.node import Operator
 
 SPEC = CompetitionSpec(
     id="demo",

@@ -12,7 +12,7 @@ from mlmaster.llm.prompting import (
     render_code_prompt,
 )
 from mlmaster.llm.requests import CodeRequest
-from mlmaster.memory.insight import Operator
+from mlmaster.search.node import Operator
 
 Factory = Callable[..., CodeRequest]
 

@@ -12,11 +12,12 @@ from offline_tables import MakeCompetition
 
 from mlmaster.execution.result import ExecutionResult, ScriptException
 from mlmaster.llm.requests import CodeRequest, Hardware, ParentSolution
-from mlmaster.memory.insight import ContextEntry, Insight, MemoryContext, Operator
+from mlmaster.memory.insight import ContextEntry, Insight, MemoryContext
 from mlmaster.offline import OfflineCoder
 from mlmaster.offline.policy import choose_improve, ensemble
 from mlmaster.offline.profile import profile_competition
 from mlmaster.offline.recipe import ModelSpec, Recipe, recipe_from_code
+from mlmaster.search.node import Operator
 
 
 def request_for(

@@ -6,6 +6,7 @@ import math
 from typing import Any
 
 from mlmaster.search import Expansion, Node, Outcome, SearchTree
+from mlmaster.search.policies import GreedyPolicy, MLMasterPolicy, SubtreeCounts
 from mlmaster.settings.model import SearchSettings
 
 
@@ -50,7 +51,7 @@ def check_invariants(tree: SearchTree) -> None:
             stack.extend(tree.nodes[current].children)
         return out
 
-    done = 0
+    done = free_total = 0
     for node in tree.nodes.values():
         used = len(node.children) + reserved.get(node.id, 0)
         assert (
@@ -60,40 +61,51 @@ def check_invariants(tree: SearchTree) -> None:
         ), f"child limit exceeded at {node.id}"
         if node.terminal:
             assert not node.children and reserved.get(node.id, 0) == 0
-        child_visits = sum(tree.nodes[c].visits for c in node.children)
-        child_values = sum(tree.nodes[c].value_sum for c in node.children)
-        if node.operator == "root":
-            assert node.visits == child_visits
-            assert math.isclose(node.value_sum, child_values, abs_tol=1e-6)
-        else:
+        if node.operator != "root":
             done += 1
-            assert node.visits == 1 + child_visits
-            assert math.isclose(node.value_sum, node.reward + child_values, abs_tol=1e-6)
             assert node.id in tree.nodes[node.parent_id or ""].children
         members = subtree(node.id)
-        assert tree.in_flight_below(node.id) == sum(reserved.get(m, 0) for m in members)
-        assert tree.subtree_free(node.id) == sum(tree.free(m) for m in members)
-    assert set(tree.debuggable_leaves()) == {
-        n.id for n in tree.nodes.values() if n.needs_debug and not n.terminal and not n.children
-    }
-    improvable = list(tree.improvable_ids_best_first())
-    assert set(improvable) == {
-        n.id for n in tree.nodes.values() if n.working and len(n.children) < tree.capacity(n)
-    }
-    assert improvable == [i for i in tree.working_ids_best_first() if i in set(improvable)]
+        assert tree.free(node.id) >= 0
+        free_total += tree.free(node.id)
+        policy = tree.policy
+        if isinstance(policy, MLMasterPolicy):
+            child_visits = sum(policy.visits[c] for c in node.children)
+            child_values = sum(policy.value_sum[c] for c in node.children)
+            own_visits, own_value = (0, 0.0) if node.operator == "root" else (1, node.reward)
+            assert policy.visits.get(node.id, 0) == own_visits + child_visits
+            assert math.isclose(
+                policy.value_sum.get(node.id, 0.0), own_value + child_values, abs_tol=1e-6
+            )
+        if isinstance(policy, SubtreeCounts):
+            assert policy.in_flight.get(node.id, 0) == sum(reserved.get(m, 0) for m in members)
+            assert policy.free_below.get(node.id, 0) == sum(tree.free(m) for m in members)
+    assert tree.free_total() == free_total
+    if isinstance(tree.policy, GreedyPolicy):
+        greedy = tree.policy
+        assert set(greedy.debuggable) == {
+            n.id for n in tree.nodes.values() if n.needs_debug and not n.terminal and not n.children
+        }
+        improvable = greedy.improvable_best_first()
+        assert set(improvable) == {
+            n.id for n in tree.nodes.values() if n.working and len(n.children) < tree.capacity(n)
+        }
+        assert improvable == [i for i in tree.working_ids_best_first() if i in set(improvable)]
     assert tree.counts().done == done
     assert tree.counts().in_flight == len(pending)
-    if not pending:
-        assert all(tree.in_flight_below(n) == 0 for n in tree.nodes)
+    if not pending and isinstance(tree.policy, SubtreeCounts):
+        assert all(v == 0 for v in tree.policy.in_flight.values())
 
 
 def stats(tree: SearchTree) -> dict[str, tuple[Any, ...]]:
+    policy = tree.policy
+    visits = policy.visits if isinstance(policy, MLMasterPolicy) else {}
+    values = policy.value_sum if isinstance(policy, MLMasterPolicy) else {}
     return {
         n.id: (
             n.parent_id,
             tuple(n.children),
-            n.visits,
-            round(n.value_sum, 9),
+            visits.get(n.id, 0),
+            round(values.get(n.id, 0.0), 9),
             round(n.reward, 9),
             n.terminal,
             n.debug_depth,

@@ -8,8 +8,8 @@ import pytest
 from search_helpers import buggy, check_invariants, expand, settings, step, working
 
 from mlmaster.execution.result import CapturedOutput, ExecutionResult, ScriptException
-from mlmaster.search import ExecutionSummary, Node, Outcome, SearchTree
-from mlmaster.search.policy import exploration_constant, uct_score
+from mlmaster.search import ExecutionSummary, Node, Outcome, SearchTree, make_policy
+from mlmaster.search.policies import MLMasterPolicy, exploration_constant, uct_score
 
 
 def tree_of(lower_is_better: bool = False, **overrides: object) -> SearchTree:
@@ -29,11 +29,13 @@ def test_root_gets_exactly_num_drafts_drafts_then_nothing_while_they_run() -> No
 
 def test_abandon_returns_the_slot_and_the_virtual_loss() -> None:
     tree = tree_of(num_drafts=1)
+    policy = tree.policy
+    assert isinstance(policy, MLMasterPolicy)
     e = expand(tree)
-    assert tree.in_flight_below(tree.root_id) == 1
+    assert policy.in_flight[tree.root_id] == 1 and tree.free(tree.root_id) == 0
     tree.abandon(e)
     tree.abandon(e)  # a second abandon is harmless
-    assert tree.in_flight() == 0 and tree.in_flight_below(tree.root_id) == 0
+    assert tree.in_flight() == 0 and policy.in_flight[tree.root_id] == 0
     assert tree.free(tree.root_id) == 1
 
 
@@ -72,7 +74,11 @@ def test_debug_chain_is_terminal_at_max_debug_depth() -> None:
     nodes = [step(tree, buggy(), worker=f"w{i}") for i in range(4)]
     assert [n.debug_depth for n in nodes] == [0, 1, 2, 3]
     assert nodes[-1].terminal and not any(n.terminal for n in nodes[:-1])
-    assert tree.select(0.0, "w0") is None  # the only open end is terminal
+    # the only open end is terminal: rather than end the search, the root gets new drafts
+    widened = expand(tree, "w0")
+    assert (widened.parent_id, widened.operator) == (tree.root_id, "draft")
+    assert tree.widenings == 1
+    check_invariants(tree)
     check_invariants(tree)
 
 
@@ -104,7 +110,7 @@ def test_stagnating_chain_becomes_terminal_and_improvement_resets_it() -> None:
     assert (c.stagnation, d.stagnation) == (1, 2)
     assert d.terminal and d.terminal_reason == "improvement stagnated"
     assert draft.local_best == 1.0
-    assert tree.select(0.0, "w0") is None
+    assert tree.free_total() == 0  # the chain is closed: only widening opens new slots
 
 
 def test_stagnation_follows_the_metric_direction() -> None:
@@ -230,10 +236,10 @@ def test_random_policy_is_seeded_and_only_picks_free_slots() -> None:
 
 
 def test_unknown_policy_is_a_clear_error() -> None:
-    from mlmaster.search.policy import make_policy
-
-    with pytest.raises(ValueError, match="unknown search policy"):
+    with pytest.raises(ValueError, match="unknown search policy 'best-first'; choose one of"):
         make_policy("best-first")
+    with pytest.raises(ValueError, match="unknown search policy"):
+        settings(policy="best-first")
 
 
 def test_from_nodes_refuses_a_child_before_its_parent() -> None:
