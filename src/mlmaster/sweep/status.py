@@ -14,6 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from mlmaster.competition.grading import GradeReport
+from mlmaster.journal import RunDir
 from mlmaster.sweep.plan import RunKey
 
 # Exit codes of a run that ended by itself; anything else (a refusal, a signal) is retried.
@@ -86,6 +87,6 @@ def state_of(sweep_dir: Path, key: RunKey) -> RunState:
     record = read_record(sweep_dir, key)
     if record is not None and record.ended:
         return RunState.FINISHED
-    if (run_dir(sweep_dir, key) / "journal.jsonl").is_file():
+    if RunDir(run_dir(sweep_dir, key)).journal.is_file():
         return RunState.STARTED
     return RunState.PENDING

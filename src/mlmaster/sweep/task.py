@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from mlmaster import api
 from mlmaster.errors import UserError
+from mlmaster.journal import RunDir
 from mlmaster.settings import Settings, SettingsLoadError, load_settings
 from mlmaster.sweep.plan import RunKey
 from mlmaster.sweep.status import RunRecord, log_path, run_dir, where_path, write_record
@@ -43,7 +44,7 @@ def execute(task: SweepTask, *, handle_signals: bool = True) -> RunRecord:
         os.sched_setaffinity(0, task.cpus)
     folder = run_dir(task.sweep_dir, task.key)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    resume = folder if (folder / "journal.jsonl").is_file() else None
+    resume = folder if RunDir(folder).journal.is_file() else None
     if resume is None and folder.exists():
         # Made but killed before its journal existed: nothing was committed in it.
         shutil.rmtree(folder)
@@ -140,7 +141,7 @@ def _graded(record: RunRecord, settings: Settings, folder: Path) -> RunRecord:
         return record.model_copy(update={"note": "not graded: a --public-dir run has no answers"})
     try:
         competition = load_competition(settings.run.data_dir, record.competition)
-        grade = grade_submission(competition, folder / "best" / "submission.csv")
+        grade = grade_submission(competition, RunDir(folder).best_submission)
     except UserError as error:
         return record.model_copy(update={"note": f"not graded: {error}"})
     return record.model_copy(update={"grade": grade})
