@@ -63,9 +63,11 @@ async def run_async(
 ) -> RunOutcome:
     """The same as :func:`run` from async code, with the competition already loaded."""
     # Imported here so that `mlmaster --help` and quick commands stay fast.
+    from mlmaster.competition.metric_choice import settle_metric
     from mlmaster.orchestrator.run import open_run, search
 
-    async with open_run(settings, competition, resume=resume) as state:
+    competition, choice = await settle_metric(settings, competition, resume)
+    async with open_run(settings, competition, resume=resume, metric_choice=choice) as state:
         return await search(state, output=settings.run.output, handle_signals=handle_signals)
 
 
@@ -107,7 +109,8 @@ def competition_for(settings: Settings) -> Competition:
         description_file=public / "description.md",
         sample_submission=public / sample if sample else None,
     )
-    return Competition(spec=spec, paths=paths)
+    source = "declared" if (public / "competition.json").is_file() else "inferred"
+    return Competition(spec=spec, paths=paths, spec_source=source)
 
 
 def settings_file(run_dir: Path) -> Path:

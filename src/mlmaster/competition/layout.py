@@ -21,7 +21,7 @@ it is there. Only our own ``competition.json`` is held strictly to its declared 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 import pandas as pd
 import yaml
@@ -86,6 +86,9 @@ class Competition(BaseModel):
     spec: CompetitionSpec
     paths: CompetitionPaths
     leaderboard: Leaderboard | None = None
+    # Where the spec came from: a declared file, MLE-bench's config (beside prepared/ or in the
+    # mlebench package), or inferred from the public folder alone (then the model may be asked).
+    spec_source: Literal["declared", "config", "inferred"] = "declared"
     _answers: pd.DataFrame | None = PrivateAttr(default=None)
 
     @property
@@ -162,7 +165,7 @@ def load_competition(data_dir: Path, competition_id: str) -> Competition:
         raise UserError(
             f"{competition_id}: {private} (the answers) is missing; grading needs the private split"
         )
-    spec, leaderboard_file = _load_spec(root, competition_id)
+    spec, leaderboard_file, source = _load_spec(root, competition_id)
     sample = public / spec.sample_submission_file if spec.sample_submission_file else None
     paths = CompetitionPaths(
         root=root,
@@ -187,7 +190,7 @@ def load_competition(data_dir: Path, competition_id: str) -> Competition:
     if leaderboard_file is not None:
         leaderboard = Leaderboard.from_csv(leaderboard_file)
         spec = _check_direction(spec, leaderboard, leaderboard_file, strict=declared)
-    return Competition(spec=spec, paths=paths, leaderboard=leaderboard)
+    return Competition(spec=spec, paths=paths, leaderboard=leaderboard, spec_source=source)
 
 
 def _unknown_competition(data_dir: Path, competition_id: str) -> str:
@@ -204,22 +207,29 @@ def _unknown_competition(data_dir: Path, competition_id: str) -> str:
     )
 
 
-def _load_spec(root: Path, competition_id: str) -> tuple[CompetitionSpec, Path | None]:
+SpecSource = Literal["declared", "config", "inferred"]
+
+
+def _load_spec(root: Path, competition_id: str) -> tuple[CompetitionSpec, Path | None, SpecSource]:
     """The spec and the leaderboard file, from the first source that has them.
 
     Our ``competition.json``, else MLE-bench's ``config.yaml`` beside ``prepared/``, else the
     ``mlebench`` package's registry, else the public folder alone.
     """
     local_board = root / LEADERBOARD_FILE
+    source: SpecSource = "config"
     if (root / SPEC_FILE).is_file():
+        source = "declared"
         spec = _read_spec_json(root / SPEC_FILE)
         board = local_board if local_board.is_file() else None
     elif (root / MLEBENCH_CONFIG).is_file():
         spec = _spec_from_mlebench_config(root, competition_id, _read_config(root))
+        source = "config" if _grader_known(_read_config(root)) else "inferred"
         board = local_board if local_board.is_file() else None
     elif (entry := registry_entry(competition_id)) is not None:
         log.info("competition config from the mlebench package", competition=competition_id)
         spec = _spec_from_mlebench_config(root, competition_id, entry.config)
+        source = "config" if _grader_known(entry.config) else "inferred"
         board = local_board if local_board.is_file() else entry.leaderboard
     else:
         from mlmaster.competition.infer import infer_spec
@@ -229,6 +239,7 @@ def _load_spec(root: Path, competition_id: str) -> tuple[CompetitionSpec, Path |
             "from the public folder",
             competition=competition_id,
         )
+        source = "inferred"
         spec = infer_spec(root / "prepared" / "public", competition_id)
         spec = spec.model_copy(
             update={"answers_file": _answers_file(root / "prepared" / "private")}
@@ -244,7 +255,7 @@ def _load_spec(root: Path, competition_id: str) -> tuple[CompetitionSpec, Path |
         )
     if spec.metric == "map_at_k" and spec.metric_k is None:
         raise UserError(f"{competition_id}: metric map_at_k needs metric_k (the K) in its spec")
-    return spec, board
+    return spec, board, source
 
 
 # Answer file names MLE-bench's configs use, most common first.
@@ -280,6 +291,11 @@ def _read_config(root: Path) -> dict[str, Any]:
     if not isinstance(config, dict):
         raise UserError(f"{path} should hold a mapping of fields")
     return config
+
+
+def _grader_known(config: dict[str, Any]) -> bool:
+    grader = str((config.get("grader") or {}).get("name", "")).strip().lower()
+    return grader in GRADER_METRICS
 
 
 def _spec_from_mlebench_config(

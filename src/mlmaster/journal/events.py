@@ -45,6 +45,8 @@ class _SessionStart(Event):
     started: float | None = None  # wall clock when the process started the session
     # What the scripts run on (mlmaster.environment.Environment as JSON), found at start.
     environment: dict[str, Any] = Field(default_factory=dict)
+    # The metric optimised and where it came from (mlmaster.competition.metric_choice).
+    metric_choice: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunStarted(_SessionStart):

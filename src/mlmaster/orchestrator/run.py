@@ -21,6 +21,7 @@ import anyio
 import httpx
 
 from mlmaster.competition.layout import Competition
+from mlmaster.competition.metric_choice import MetricChoice
 from mlmaster.competition.server import running_server, validate_via_server
 from mlmaster.competition.validation import ValidationOutcome
 from mlmaster.environment import Environment, discover
@@ -80,6 +81,7 @@ async def open_run(
     resume: Path | None = None,
     log_console: str = "auto",
     log_level: str | None = None,
+    metric_choice: MetricChoice | None = None,
 ) -> AsyncIterator[RunState]:
     """Create (or reopen) the run directory and every shared part; close them all on exit.
 
@@ -111,6 +113,8 @@ async def open_run(
         json_file=run_dir.log,
     )
     bind_ids(run_id=run_dir.id)
+    if metric_choice is not None:
+        log.info("competition", id=competition.spec.id, metric=metric_choice.line())
 
     journal = Journal(run_dir.journal)
     if point is not None:
@@ -175,6 +179,7 @@ async def open_run(
                 settings=settings.model_dump(mode="json"),
                 started=time.time(),
                 environment=environment.model_dump(mode="json"),
+                metric_choice=metric_choice.model_dump(mode="json") if metric_choice else {},
             )
         )
         try:
