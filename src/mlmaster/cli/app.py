@@ -8,6 +8,7 @@ import typer
 
 from mlmaster import __version__
 from mlmaster.cli.bench_cmd import bench_command
+from mlmaster.cli.check_cmd import check_command
 from mlmaster.cli.grade_cmd import grade_command
 from mlmaster.cli.report_cmd import report_command
 from mlmaster.cli.run_cmd import run_command
@@ -66,6 +67,7 @@ def _root(
 
 app.command("settings")(settings_command)
 app.command("run")(run_command)
+app.command("check")(check_command)
 app.command("grade")(grade_command)
 app.command("serve")(serve_command)
 app.command("report")(report_command)

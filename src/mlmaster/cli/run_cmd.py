@@ -6,11 +6,13 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import anyio
 import typer
 
 from mlmaster import api
 from mlmaster.cli.common import ProfileOption, fail, log_level_flag, resolve_settings
 from mlmaster.errors import UserError
+from mlmaster.settings import Settings
 
 
 def run_command(
@@ -52,6 +54,13 @@ def run_command(
     resume: Annotated[
         Path | None, typer.Option(help="Continue the run in this run directory.")
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check/--no-check",
+            help="Probe each LLM endpoint before the run (one small request per role).",
+        ),
+    ] = True,
 ) -> None:
     """Search for the best solution of a competition and write its submission."""
     overrides: dict[str, Any] = {
@@ -79,6 +88,8 @@ def run_command(
         resumed_from=str(api.settings_file(resume)) if resume else "resumed run",
     )
     try:
+        if check:
+            settings = _checked(settings)
         outcome = api.run(settings, resume=resume)
     except UserError as error:
         fail(str(error))
@@ -86,3 +97,15 @@ def run_command(
     if outcome.output_error:
         print(f"mlmaster: {outcome.output_error}", file=sys.stderr)
     raise typer.Exit(outcome.exit_code)
+
+
+def _checked(settings: Settings) -> Settings:
+    """The start-up probe, before any run directory exists: a wrong URL, key or model ends
+    here in one line; otherwise the settings adapted to what each endpoint supports."""
+    from mlmaster.llm.probe import check_settings  # the SDK loads only when needed
+
+    adapted, reports = anyio.run(check_settings, settings)
+    for report in reports:
+        if report.provider == "openai":
+            print(f"mlmaster: {report.line()}", file=sys.stderr)
+    return adapted

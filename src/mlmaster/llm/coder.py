@@ -142,9 +142,11 @@ class LLMCoder:
             completion, role="coder", node_id=request.node_id, started_at=started_at
         )
         style: ReasoningStyle = settings.reasoning_style
-        if self.steer and settings.api_style == "chat" and CLOSE_TAG not in completion.text:
-            # The model closed our reasoning in its own field and answered in the content.
-            style = "reasoning-field"
+        if self.steer:
+            # The answer begins inside the reasoning we opened, unless the model kept its own
+            # reasoning in a separate field and answered in the content (chat prefix).
+            chat_field = settings.api_style == "chat" and CLOSE_TAG not in completion.text
+            style = "reasoning-field" if chat_field else "think-tags"
         return answer_from_text(exchange, reasoning_style=style, prefilled=self.steer)
 
     async def _chat(self, request: CodeRequest, cuts: Cuts) -> Completion:

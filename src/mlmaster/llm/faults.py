@@ -32,7 +32,8 @@ _CONTEXT_LIMIT = re.compile(
 )
 _UNKNOWN_MODEL = re.compile(
     r"model[^.]{0,80}(?:not found|does not exist|not exist|unknown|invalid|not available)"
-    r"|(?:unknown|invalid|no such) model|deploymentnotfound|deployment[^.]{0,40}not found",
+    r"|(?:unknown|invalid|no such) model|deploymentnotfound"
+    r"|deployment[^.]{0,40}(?:not found|does not exist)",
     re.I,
 )
 _NO_CREDIT = re.compile(r"insufficient[_ ](?:quota|balance)|billing|credit", re.I)
@@ -42,6 +43,7 @@ class Fault(BaseModel):
     kind: FaultKind
     reason: str  # one line: what the server said or what happened
     status: int | None = None
+    code: str | None = None  # the server's error code (model_not_found, content_filter ...)
     retry_after: float | None = None  # seconds the server asked us to wait (429)
     context_limit: int | None = None  # tokens, when a context-length error names it
 
@@ -82,7 +84,7 @@ def fix_for(fault: Fault, role: str) -> str:
         return "the account has no credit left; add some or use another key"
     if fault.status == 403:
         return f"the key may not use this model; check {variable}MODEL and the key's access"
-    if _UNKNOWN_MODEL.search(fault.reason):
+    if _UNKNOWN_MODEL.search(f"{fault.code or ''} {fault.reason}"):
         return f"check the model name ({variable}MODEL; Azure: the deployment name)"
     if fault.status == 404:
         return (

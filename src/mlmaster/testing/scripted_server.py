@@ -4,7 +4,9 @@ It answers ``POST /v1/chat/completions`` and ``POST /v1/completions`` from a scr
 :class:`Reply` objects, or a callable that builds one from the request. A reply can carry a
 text, a ``reasoning_content`` field, a tool call and usage, or a fault: an HTTP status (429 with
 ``Retry-After``, 500, ...), a delay past the client's timeout, or a body that is not JSON.
-Every request received is kept in :attr:`ScriptedServer.requests`.
+Every request received is kept in :attr:`ScriptedServer.requests`. A provider ``mode`` (see
+:mod:`mlmaster.testing.providers`) makes it answer as one provider does, quirks included;
+requests a mode refuses are answered without taking a scripted reply.
 
     async with ScriptedServer([Reply(text="hi")]) as server:
         client = AsyncOpenAI(base_url=server.base_url, api_key="x")
@@ -29,6 +31,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from mlmaster.testing.providers import MODES, ProviderMode, context_message
+
 
 class ToolCall(BaseModel):
     name: str
@@ -49,16 +53,20 @@ class Reply(BaseModel):
     status: int = 200
     retry_after: float | None = None
     error_message: str = "scripted error"
+    error_code: str | None = None  # e.g. content_filter, context_length_exceeded
     delay: float = 0.0  # seconds before answering (past the client's timeout: a timeout)
     malformed: bool = False  # answer 200 with a body that is not JSON
     omit_usage: bool = False
     cut_stream: bool = False  # when streaming: drop the connection halfway through
+    stream_delay: float = 0.0  # seconds between streamed chunks (a slow stream)
+    endless_stream: bool = False  # when streaming: chunks keep coming, the stream never ends
 
 
 class ReceivedRequest(BaseModel):
     path: str
     body: dict[str, Any]
     headers: dict[str, str]
+    query: dict[str, str] = {}
     received_at: float
 
 
@@ -86,6 +94,7 @@ class ScriptedServer:
         default: Reply | None = None,
         latency: float = 0.0,
         model: str = "scripted-model",
+        mode: ProviderMode | str | None = None,
     ) -> None:
         self._queue: deque[Reply] = deque()
         self._callable: Script | None = None
@@ -96,6 +105,7 @@ class ScriptedServer:
         self.default = default
         self.latency = latency  # added to every answer: the benchmark's controlled LLM
         self.model = model
+        self.mode = MODES[mode] if isinstance(mode, str) else mode
         self.requests: list[ReceivedRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0  # most requests being answered at once (limiter checks)
@@ -106,6 +116,9 @@ class ScriptedServer:
 
     @property
     def base_url(self) -> str:
+        """The OpenAI-compatible root (Azure mode: the resource endpoint, without /v1)."""
+        if self.mode is not None and self.mode.azure:
+            return f"http://127.0.0.1:{self.port}"
         return f"http://127.0.0.1:{self.port}/v1"
 
     def push(self, *replies: Reply) -> None:
@@ -122,6 +135,18 @@ class ScriptedServer:
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/completions", self._completions, methods=["POST"]),
+                Route("/v1/models", self._models, methods=["GET"]),
+                Route(
+                    "/openai/deployments/{deployment}/chat/completions",
+                    self._chat,
+                    methods=["POST"],
+                ),
+                Route(
+                    "/openai/deployments/{deployment}/completions",
+                    self._completions,
+                    methods=["POST"],
+                ),
+                Route("/openai/models", self._models, methods=["GET"]),
             ]
         )
 
@@ -186,9 +211,13 @@ class ScriptedServer:
             path=request.url.path,
             body=body,
             headers=dict(request.headers),
+            query=dict(request.query_params),
             received_at=time.time(),
         )
         self.requests.append(received)
+        refusal = self._refusal(request, received)
+        if refusal is not None:
+            return received, refusal
         reply = await self._next_reply(received)
         if reply is not None and (reply.delay or self.latency):
             await asyncio.sleep(reply.delay + self.latency)
@@ -207,7 +236,13 @@ class ScriptedServer:
             if reply.retry_after is not None:
                 headers["Retry-After"] = f"{reply.retry_after:g}"
             return JSONResponse(
-                {"error": {"message": reply.error_message, "type": "scripted", "code": None}},
+                {
+                    "error": {
+                        "message": reply.error_message,
+                        "type": "scripted",
+                        "code": reply.error_code,
+                    }
+                },
                 status_code=reply.status,
                 headers=headers,
             )
@@ -248,7 +283,8 @@ class ScriptedServer:
             return fault or Response(status_code=500)
         message: dict[str, Any] = {"role": "assistant", "content": reply.text}
         if reply.reasoning_content is not None:
-            message[reply.reasoning_field] = reply.reasoning_content
+            field = self.mode.reasoning_field if self.mode else None
+            message[field or reply.reasoning_field] = reply.reasoning_content
         finish_reason = reply.finish_reason
         if reply.tool_call is not None:
             message["tool_calls"] = [
@@ -317,7 +353,11 @@ class ScriptedServer:
                 if reply.cut_stream and number == len(choices) // 2:
                     raise ConnectionResetError("scripted: stream cut")
                 yield f"data: {json.dumps({**envelope, 'choices': [choice]})}\n\n"
-                await asyncio.sleep(0)
+                await asyncio.sleep(reply.stream_delay)
+            while reply.endless_stream:
+                # Chunks keep coming: no idle timeout ever fires, only a wall-clock cap does.
+                yield f"data: {json.dumps({**envelope, 'choices': [choices[0]]})}\n\n"
+                await asyncio.sleep(max(reply.stream_delay, 0.05))
             if want_usage and usage is not None:
                 yield f"data: {json.dumps({**envelope, 'choices': [], 'usage': usage})}\n\n"
             yield "data: [DONE]\n\n"
@@ -348,3 +388,81 @@ class ScriptedServer:
             }
         ]
         return JSONResponse(body)
+
+    # -- provider modes -----------------------------------------------------------------------
+
+    async def _models(self, request: Request) -> Response:
+        """The model list, with the context length where the mode's server reports it."""
+        names = (self.mode.models if self.mode else None) or [self.model]
+        cards = []
+        for name in names:
+            card: dict[str, Any] = {"id": name, "object": "model", "owned_by": "scripted"}
+            if self.mode and self.mode.model_card_key and self.mode.context_length:
+                card[self.mode.model_card_key] = self.mode.context_length
+            cards.append(card)
+        return JSONResponse({"object": "list", "data": cards})
+
+    def _refusal(self, request: Request, received: ReceivedRequest) -> Reply | None:
+        """The error the mode's provider answers this request with, if any."""
+        mode = self.mode
+        if mode is None:
+            return None
+        body = received.body
+        chat = received.path.endswith("/chat/completions")
+        if mode.azure != received.path.startswith("/openai/"):
+            return Reply(status=404, error_message="Resource not found")
+        if mode.azure and "api-version" not in request.query_params:
+            return Reply(status=404, error_message="Resource not found (no api-version)")
+        if mode.api_key is not None:
+            given = request.headers.get("api-key") if mode.azure else None
+            if given is None:
+                given = request.headers.get("authorization", "").removeprefix("Bearer ")
+            if given != mode.api_key:
+                return Reply(
+                    status=401,
+                    error_message="Incorrect API key provided",
+                    error_code="invalid_api_key",
+                )
+        model = request.path_params.get("deployment") or body.get("model")
+        if mode.models is not None and model not in mode.models:
+            if mode.azure:
+                return Reply(
+                    status=404,
+                    error_message="The API deployment for this resource does not exist.",
+                    error_code="DeploymentNotFound",
+                )
+            return Reply(
+                status=404,
+                error_message=f"The model `{model}` does not exist or you have no access to it.",
+                error_code="model_not_found",
+            )
+        if not chat and not mode.completions:
+            return Reply(status=404, error_message="Not Found")
+        for name, message in mode.refused_params.items():
+            if name in body:
+                return Reply(status=400, error_message=message, error_code="unsupported_parameter")
+        if body.get("stream") and not mode.streaming:
+            return Reply(status=400, error_message="stream is not supported")
+        if chat and body.get("tools"):
+            forced = isinstance(body.get("tool_choice"), dict)
+            if mode.tools == "refused" or (mode.tools == "no-forced" and forced):
+                return Reply(
+                    status=400,
+                    error_message="this model does not support "
+                    + ("a forced tool_choice" if forced and mode.tools == "no-forced" else "tools"),
+                    error_code="invalid_request_error",
+                )
+        messages = body.get("messages") or []
+        if chat and messages and messages[-1].get("prefix") and not mode.prefix:
+            return Reply(status=400, error_message="prefix is not supported on this endpoint")
+        if mode.context_length is not None:
+            prompt = body.get("messages", body.get("prompt", ""))
+            asked = body.get("max_tokens") or body.get("max_completion_tokens") or 0
+            requested = len(json.dumps(prompt)) // 4 + int(asked)
+            if requested > mode.context_length:
+                return Reply(
+                    status=400,
+                    error_message=context_message(mode, requested),
+                    error_code="context_length_exceeded",
+                )
+        return None

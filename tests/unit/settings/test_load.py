@@ -130,13 +130,13 @@ def test_several_problems_one_line_each(profiles: Path) -> None:
 
 
 def test_shipped_profiles_load() -> None:
-    for name in ("default", "mlebench", "ci"):
+    for name in ("default", "mlebench", "mlebench-api", "ci"):
         assert load_settings(name, environ={}).budget.time_limit > 0
     mlebench = load_settings("mlebench", environ={})
     assert mlebench.budget.time_limit == 12 * 3600
     assert mlebench.execution.cpus == list(range(36))
     assert mlebench.execution.gpus == [0]
-    assert mlebench.llm.coder.model == "deepseek-reasoner"
+    assert mlebench.llm.coder.model == "deepseek-ai/DeepSeek-R1"
     assert mlebench.llm.feedback.model.startswith("gpt-4o")
     assert load_settings("ci", environ={}).llm.coder.provider == "offline"
 

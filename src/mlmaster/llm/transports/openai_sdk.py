@@ -134,13 +134,16 @@ class OpenAITransport:
         )
 
     async def model_info(self) -> dict[str, Any] | None:
-        """``GET /models/{model}`` as a plain dict (vLLM says max_model_len, OpenRouter
-        context_length); None when the server has no such route."""
+        """The model's card from ``GET /models`` as a plain dict (vLLM says max_model_len,
+        OpenRouter context_length); None when the server lists no such model."""
         try:
-            model = await self.client.models.retrieve(self.settings.model or "")
+            page = await self.client.models.list()
         except openai.OpenAIError:
             return None
-        return model.model_dump()
+        for card in page.data:
+            if card.id == self.settings.model:
+                return card.model_dump()
+        return None
 
     # -- errors -------------------------------------------------------------------------------
 
@@ -157,6 +160,7 @@ class OpenAITransport:
                 kind=kind,
                 reason=f"HTTP {error.status_code}: {message}",
                 status=error.status_code,
+                code=code,
                 retry_after=_retry_after(error) if kind == "throttle" else None,
                 context_limit=context_limit(message) if kind == "context" else None,
             )
@@ -197,5 +201,5 @@ def _error_message(error: openai.APIStatusError) -> tuple[str, str | None]:
         else:
             message = body.get("message") or inner
         if message:
-            return " ".join(str(message).split())[:500], code
+            return " ".join(str(message).split())[:500].rstrip("."), code
     return error.message, code
