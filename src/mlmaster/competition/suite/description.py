@@ -100,7 +100,17 @@ def render_description(
         f"`{spec.id_column}` is an arbitrary identifier; it carries no information. "
         f"{entry.data_notes}",
         "",
-        f"Source: {entry.source}.",
+        _source_line(entry),
         "",
     ]
     return "\n".join(lines)
+
+
+def _source_line(entry: SuiteCompetition) -> str:
+    if not entry.synthetic:
+        return f"Source: {entry.source}."
+    return (
+        f"Source: synthetic rows generated from a model fitted to {entry.source}. Feature "
+        "distributions are close to, but not the same as, the original's; no row of this "
+        "competition is a row of the original."
+    )
