@@ -157,15 +157,16 @@ def test_frozen_leaderboard_is_sorted_and_tiers_improve(cid: str) -> None:
         values = [r["score"] for r in manifest["references"] if r["tier"] == tier]
         return sign * float(pd.Series(values).median())
 
+    # Below 1 % of the naive-to-strong span, these small test sets cannot tell runs apart
+    # (on digits that is under 5 of 540 rows).
+    best = {t: sign * manifest["tier_best"][t] for t in TIERS}
+    tolerance = 0.01 * (best["strong"] - best["naive"])
     # More effort never does worse, tier by tier (medians), up to the strong tier, and the
     # strong tier clearly beats the naive one...
     for worse, better in itertools.pairwise(TIERS[:4]):
-        assert median(better) >= median(worse), (worse, better)
+        assert median(better) >= median(worse) - tolerance, (worse, better)
     assert median("strong") > median("naive")
-    # ...and the top tier's best run matches the strong tier's best, within 1 % of the
-    # naive-to-strong span: below that, these small test sets cannot tell runs apart.
-    best = {t: sign * manifest["tier_best"][t] for t in TIERS}
-    tolerance = 0.01 * (best["strong"] - best["naive"])
+    # ...and the top tier's best run matches the strong tier's best.
     assert best["top"] >= best["strong"] - tolerance
 
 

@@ -2,8 +2,9 @@
 
 A real script, run by the scripts' own interpreter, loads scikit-learn's copy of each source
 dataset and matches the published test rows against it, exactly and by nearest neighbour. The
-rows are synthetic (see ``suite.synthetic``), so it finds none verbatim and its lookups score
-below the frozen leaderboard's gold.
+rows are synthetic (see ``suite.synthetic``), so it finds none verbatim and its lookups win no
+medal and stay below the frozen leaderboard's median (before, they matched every test row and
+won gold on all three).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def test_every_sklearn_sourced_competition_publishes_synthetic_rows() -> None:
 
 
 @pytest.mark.parametrize("cid", SKLEARN_IDS)
-def test_a_lookup_in_sklearn_finds_no_row_and_wins_no_gold(
+def test_a_lookup_in_sklearn_finds_no_row_and_wins_nothing(
     suite_dir: Path, tmp_path: Path, cid: str
 ) -> None:
     python = default_script_python()
@@ -61,4 +62,4 @@ def test_a_lookup_in_sklearn_finds_no_row_and_wins_no_gold(
     for attempt in attempts:
         report = grade_submission(competition, attempt)
         assert report.valid_submission, report.validation_message
-        assert not report.gold_medal, (attempt.name, report.score)
+        assert not report.any_medal and not report.above_median, (attempt.name, report.score)

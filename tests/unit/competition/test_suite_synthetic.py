@@ -30,7 +30,7 @@ def test_rows_are_new_but_columns_keep_values_precision_and_correlation() -> Non
     assert drawn.dtypes.to_dict() == table.drop(columns="label").dtypes.to_dict()
     # Discrete columns take only values they had; continuous ones stay in range, same decimals.
     assert set(drawn["grade"]) <= set(table["grade"]) and set(drawn["blank"]) == {0}
-    assert table["width"].min() <= drawn["width"].min() <= drawn["width"].max() <= table["width"].max()
+    assert drawn["width"].between(table["width"].min(), table["width"].max()).all()
     assert np.allclose(drawn["height"], drawn["height"].round(1))
     assert drawn["width"].round(3).equals(drawn["width"])
     # Rank correlation survives (strong in the source), and no row is a source row.

@@ -62,10 +62,11 @@ def copula_sample(table: pd.DataFrame, rows: int, rng: np.random.Generator) -> p
     columns = {}
     for index, name in enumerate(table.columns):
         source = values[:, index]
-        discrete = len(np.unique(source)) <= DISCRETE_LEVELS
-        method = "inverted_cdf" if discrete else "linear"
-        column = np.round(np.quantile(source, uniforms[:, index], method=method), _decimals(source))
-        columns[name] = column
+        if len(np.unique(source)) <= DISCRETE_LEVELS:
+            drawn = np.quantile(source, uniforms[:, index], method="inverted_cdf")
+        else:
+            drawn = np.quantile(source, uniforms[:, index], method="linear")
+        columns[name] = np.round(drawn, _decimals(source))
     return pd.DataFrame(columns).astype(table.dtypes.to_dict())
 
 
