@@ -6,7 +6,8 @@
 # public data and leaves, as the harness expects:
 #   ${SUBMISSION_DIR}/submission.csv   the best solution's submission (the only graded file)
 #   ${CODE_DIR}/                       the best solution's script and record
-#   ${LOGS_DIR}/<run-id>/              the whole run directory: journal, log, report, nodes
+#   ${LOGS_DIR}/<run-id>/              the run directory without the scripts' workspaces:
+#                                      journal, log, report, each node's code and output
 # Every path comes from the environment with MLE-bench's path as default, so the script also
 # runs on a host with temporary folders. Arguments are passed on to `mlmaster run`.
 set -uo pipefail
@@ -81,7 +82,11 @@ if [[ ! -d "${RUN_DIR}" ]]; then
     done
 fi
 if [[ -n "${RUN_DIR}" && -d "${RUN_DIR}" ]]; then
-    cp -R "${RUN_DIR}" "${LOGS_DIR}/"
+    # The logs stay small: a node's workspace/ (its working/ is also the scripts' HOME and
+    # temp: extracted archives, checkpoints) is left out; links are copied as links.
+    tar -C "$(dirname "${RUN_DIR}")" --exclude='./*/nodes/*/workspace' \
+        -cf - "./$(basename "${RUN_DIR}")" | tar -C "${LOGS_DIR}" -xf - \
+        || echo "start.sh: copying the run directory into ${LOGS_DIR} failed" >&2
     if [[ -d "${RUN_DIR}/best" ]]; then
         cp -R "${RUN_DIR}/best/." "${CODE_DIR}/"
         if [[ ! -f "${SUBMISSION_DIR}/submission.csv" && -f "${RUN_DIR}/best/submission.csv" ]]; then

@@ -11,6 +11,7 @@ import time
 import anyio
 
 from mlmaster.competition.server import ValidationServerError
+from mlmaster.execution.pruning import prune_working
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.execution.workspace import Workspace
 from mlmaster.journal import NodeCommitted, NodeDir
@@ -29,7 +30,7 @@ from mlmaster.memory import insight_from_node
 from mlmaster.orchestrator.state import RunState
 from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import Expansion, Outcome
-from mlmaster.search.node import ExecutionSummary
+from mlmaster.search.node import ExecutionSummary, Node
 from mlmaster.search.verdict import Evidence, judge
 
 log = get_logger(__name__)
@@ -70,6 +71,9 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     state.step_timings.append(timing)
     if new_best:
         await anyio.to_thread.run_sync(state.write_best, node)
+    # The best node keeps its working/; any other's (and a best just overtaken) may go.
+    overtaken = best_before if new_best else None
+    await anyio.to_thread.run_sync(_prune_working, state, None if new_best else node, overtaken)
     state.signal_commit()
     log.info(
         "node_committed",
@@ -78,6 +82,15 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
         buggy=node.buggy,
         new_best=new_best,
     )
+
+
+def _prune_working(state: RunState, *nodes: Node | None) -> None:
+    limit = state.settings.execution.keep_working
+    if limit is None:
+        return
+    for node in nodes:
+        if node is not None:
+            prune_working(state.run_dir.node(node.id).workspace / "working", limit)
 
 
 class _NoTime(Exception):

@@ -74,6 +74,9 @@ def _check_outputs(
     assert len(run_dirs) == 1, sorted(p.name for p in logs.iterdir())
     assert (run_dirs[0] / "journal.jsonl").is_file()
     assert (run_dirs[0] / "log.jsonl").is_file()
+    # The logs keep each node's code and output, never the scripts' workspaces.
+    assert list(run_dirs[0].glob("nodes/*/solution.py"))
+    assert not list(run_dirs[0].glob("nodes/*/workspace"))
     # Submissions were checked by the server start.sh was pointed at, not an embedded one.
     settings = json.loads((run_dirs[0] / "settings.json").read_text())
     assert settings["grader"]["url"] == grader_url
