@@ -7,9 +7,9 @@ Nodes are attached to the tree only when their step commits, so every node in th
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, Field, computed_field, model_validator
+from pydantic import AliasChoices, BaseModel, Field, computed_field
 
 from mlmaster.execution.result import ExecutionResult
 
@@ -100,14 +100,8 @@ class Node(Outcome):
 
     created_at: float = 0.0
     finished_at: float = 0.0
-
-    @model_validator(mode="before")
-    @classmethod
-    def _split_legacy_tokens(cls, data: Any) -> Any:
-        """Journals written before the split keep one sum, ``tokens``: read it as input."""
-        if isinstance(data, dict) and "input_tokens" not in data and "tokens" in data:
-            data = {**data, "input_tokens": data["tokens"]}
-        return data
+    # Journals written before the split kept one sum, ``tokens``: it is read as input tokens.
+    input_tokens: int = Field(default=0, validation_alias=AliasChoices("input_tokens", "tokens"))
 
     @computed_field  # type: ignore[prop-decorator]
     @property
