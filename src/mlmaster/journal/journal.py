@@ -183,8 +183,13 @@ def read_journal(path: Path) -> JournalContents:
             "dropped"
         )
     for message in contents.skipped:
-        log.warning("journal_line_skipped", problem=message)
+        if message not in _warned:  # the report re-reads a live run's journal every minute
+            _warned.add(message)
+            log.warning("journal_line_skipped", problem=message)
     return contents
+
+
+_warned: set[str] = set()  # skipped-line messages already logged by this process
 
 
 def read_events(path: Path) -> list[JournalEvent]:
