@@ -27,12 +27,14 @@ $(SCRIPTS_STAMP): Makefile
 	$(SCRIPTS_VENV)/bin/pip install --quiet $(SCRIPTS_PACKAGES)
 	touch $@
 
-# Optional system tools: bubblewrap (the scripts' sandbox) and chromium (the report's
-# browser test). Installed when we are root and apt works; their tests skip otherwise.
+# Optional system tools: bubblewrap (the scripts' sandbox), chromium (the report's browser
+# test) and tmux (the live panel's terminal test). Installed when we are root and apt works;
+# their tests skip otherwise.
 $(SYSTEM_STAMP): | $(STAMP)
 	-@missing=""; \
 	command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
 	if [ -n "$$missing" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "installing$$missing (apt)"; \
 		apt-get update -qq >/dev/null 2>&1; \

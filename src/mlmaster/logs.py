@@ -3,6 +3,10 @@
 Every part logs through ``structlog.get_logger()``. Run, worker and node ids are bound with
 :func:`bind_ids` (structlog's contextvars), so each line of a concurrent run says whose it is:
 an asyncio task inherits the ids bound when it was created and can add its own.
+
+On a terminal the console lines go through one rich :class:`~rich.console.Console`
+(:func:`terminal_console`), the same one the run's live panel draws on: rich then prints each
+line above the panel and redraws the panel below it, instead of both moving the cursor.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from pathlib import Path
 from typing import Any, Literal
 
 import structlog
+from rich.console import Console
+from rich.text import Text
 
 ConsoleStyle = Literal["auto", "rich", "plain", "json"]
 
@@ -54,7 +60,16 @@ def configure_logging(
     # The file keeps at least info-level events whatever the console shows: it is the record.
     root.setLevel(min(numeric, logging.INFO) if json_file is not None else numeric)
 
-    console_handler = logging.StreamHandler(stream)
+    global _terminal
+    is_tty = bool(getattr(stream, "isatty", lambda: False)())
+    console_handler: logging.Handler
+    if is_tty:
+        if _terminal is None or _terminal.file is not stream:
+            _terminal = Console(file=stream)
+        console_handler = _ConsoleHandler(_terminal)
+    else:
+        _terminal = None
+        console_handler = logging.StreamHandler(stream)
     console_handler.setLevel(numeric)
     console_handler.setFormatter(_formatter(_console_renderer(console, stream)))
     root.addHandler(console_handler)
@@ -70,6 +85,29 @@ def configure_logging(
     # Libraries that talk a lot at info level are kept to warnings.
     for noisy in ("httpx", "httpcore", "openai", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(numeric, logging.WARNING))
+
+
+_terminal: Console | None = None
+
+
+def terminal_console() -> Console | None:
+    """The console log lines go through when they go to a terminal, else ``None``."""
+    return _terminal
+
+
+class _ConsoleHandler(logging.Handler):
+    """Writes each formatted line through a rich console (kept intact, colours kept)."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__()
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = Text.from_ansi(self.format(record))
+            self.console.print(line, soft_wrap=True, highlight=False, markup=False, emoji=False)
+        except Exception:
+            self.handleError(record)
 
 
 def _formatter(renderer: Any, *extra: Any) -> structlog.stdlib.ProcessorFormatter:

@@ -39,7 +39,7 @@ class BenchPlan:
 def plan_for(quick: bool) -> BenchPlan:
     if quick:
         return BenchPlan(
-            throughput=ThroughputConfig(duration=18.0, serial_duration=6.0),
+            throughput=ThroughputConfig(duration=25.0, serial_duration=6.0),
             # The two quickest competitions whose scripts fit a 10 s run on one core.
             search=SearchConfig(
                 competitions=("breast-cancer", "diabetes"), time_limit=10.0, final_reserve=1.0
@@ -53,7 +53,7 @@ def plan_for(quick: bool) -> BenchPlan:
             ),
         )
     return BenchPlan(
-        throughput=ThroughputConfig(duration=45.0, serial_duration=20.0),
+        throughput=ThroughputConfig(duration=60.0, serial_duration=20.0),
         search=SearchConfig(count=3, time_limit=45.0, final_reserve=3.0),
         micro=MicroConfig(),
     )

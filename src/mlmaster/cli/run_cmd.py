@@ -41,7 +41,9 @@ def run_command(
     ] = None,
     exec_timeout: Annotated[str | None, typer.Option(help="Most time one script may run.")] = None,
     max_steps: Annotated[int | None, typer.Option(help="Most nodes to create.")] = None,
-    workers: Annotated[int | None, typer.Option(help="Tree workers (default 2 x slots).")] = None,
+    workers: Annotated[
+        int | None, typer.Option(help="Most tree workers; the count adapts (default 8 x slots).")
+    ] = None,
     slots: Annotated[int | None, typer.Option(help="Execution slots run at once.")] = None,
     cpus: Annotated[str | None, typer.Option(help="CPUs for scripts: all, 0-35, 0,2.")] = None,
     gpus: Annotated[str | None, typer.Option(help="GPUs: auto, none, 0,1.")] = None,

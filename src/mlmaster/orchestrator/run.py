@@ -3,13 +3,18 @@
 ::
 
     async with open_run(settings, ...) as state:   # run dir, journal, server, pools
-        outcome = await search(state)               # N workers until budget or signal
+        outcome = await search(state)               # workers until budget or signal
     # best/, --output, report.html and a one-line summary are written on the way out
+
+The one loop: each worker repeats select (tree, synchronous) -> generate -> execute -> review
+-> commit (tree, synchronous) until no step may start. How many workers run is steered by
+:class:`Crew` (see :mod:`~mlmaster.orchestrator.staffing`): enough to keep the slots busy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import time
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+import anyio.abc
 import httpx
 
 from mlmaster.competition.layout import Competition
@@ -29,14 +35,22 @@ from mlmaster.environment.notes import benchmark_notes, with_notes
 from mlmaster.execution.runner import Executor
 from mlmaster.journal import Journal, RunDir, RunEnded, RunResumed, RunStarted, read_journal
 from mlmaster.journal.output import OutputError, export_submission
-from mlmaster.llm.client import LLMError
+from mlmaster.llm.client import Endpoint, LLMError
+from mlmaster.llm.limiter import AdaptiveLimiter
 from mlmaster.llm.pool import build_accountant, build_coder, build_reviewer
 from mlmaster.logs import bind_ids, configure_logging, get_logger
 from mlmaster.memory import MemoryStore
 from mlmaster.orchestrator.budget import Budget
-from mlmaster.orchestrator.progress import RunStatus, show_progress
+from mlmaster.orchestrator.progress import Snapshot, show_progress
 from mlmaster.orchestrator.resume import ResumePoint, rebuild
-from mlmaster.orchestrator.state import RunState
+from mlmaster.orchestrator.staffing import (
+    Bounds,
+    Load,
+    next_worker_count,
+    worker_bounds,
+    workers_needed,
+)
+from mlmaster.orchestrator.state import RunState, RunStatus
 from mlmaster.orchestrator.step import _NoTime, run_step
 from mlmaster.preview import data_preview
 from mlmaster.search import SearchTree
@@ -222,46 +236,146 @@ async def search(
     state: RunState, *, output: Path | None = None, handle_signals: bool = True
 ) -> RunOutcome:
     """Run the workers until the budget ends, the search is exhausted, or a signal arrives."""
-    settings = state.settings
-    n_workers = settings.search.workers or 2 * state.executor.pool.size
+    bounds = worker_bounds(state.executor.pool.size, state.settings.search.workers)
     received: list[int] = []
-    log.info("run_started", workers=n_workers, slots=state.executor.pool.size)
+    crew = Crew(state, bounds)
+    log.info(
+        "run_started",
+        workers=bounds.start,
+        most_workers=bounds.most,
+        slots=state.executor.pool.size,
+    )
 
     async with anyio.create_task_group() as outer:
-        outer.start_soon(show_progress, lambda: status(state))
+        outer.start_soon(show_progress, lambda: snapshot(state))
         outer.start_soon(_refresh_report, state)
         if handle_signals:
             outer.start_soon(_watch_signals, outer.cancel_scope, received)
         # At the deadline the scope is cancelled: running scripts are killed, steps abandoned.
         with anyio.move_on_after(state.budget.working_time_left) as deadline:
             async with anyio.create_task_group() as workers:
-                for index in range(n_workers):
-                    workers.start_soon(worker, state, f"w{index}")
+                crew.start(workers)
         if deadline.cancelled_caught:
-            state.stop_reason = state.stop_reason or "time limit reached"
+            state.status.stop("time limit reached")
         outer.cancel_scope.cancel()
 
     if received:
-        state.stop_reason = f"signal {signal.Signals(received[0]).name}"
+        state.status.stop_reason = f"signal {signal.Signals(received[0]).name}"
     return await finish(state, output=output, signum=received[0] if received else None)
 
 
-async def worker(state: RunState, worker_id: str) -> None:
-    """Repeat steps until no step may start. A failing step is logged and abandoned."""
+class Crew:
+    """The run's workers: hired and let go as :func:`next_worker_count` says, every second.
+
+    A worker leaves only between steps (at the top of its loop), never mid-step.
+    """
+
+    def __init__(self, state: RunState, bounds: Bounds, every: float = 1.0) -> None:
+        self.state = state
+        self.group: anyio.abc.TaskGroup | None = None
+        self.bounds = bounds
+        self.every = every
+        self.target = bounds.start
+        self.active: set[str] = set()
+        self.idle: set[str] = set()  # waiting for the tree to offer a node
+        self._names = itertools.count()
+        self._limiters = _limiters(state.coder, state.reviewer)
+
+    def start(self, group: anyio.abc.TaskGroup) -> None:
+        """Start the first workers and the steering in ``group``."""
+        self.group = group
+        self.hire(self.bounds.start)
+        group.start_soon(self.steer)
+
+    def hire(self, count: int) -> None:
+        assert self.group is not None, "start the crew first"
+        for _ in range(count):
+            worker_id = f"w{next(self._names)}"
+            self.active.add(worker_id)
+            self.group.start_soon(worker, self.state, worker_id, self)
+        self._count()
+
+    def leaves(self, worker_id: str) -> bool:
+        """True (and the worker is gone) when the crew is larger than it should be."""
+        if len(self.active) <= self.target:
+            return False
+        self.left(worker_id)
+        return True
+
+    def left(self, worker_id: str) -> None:
+        self.active.discard(worker_id)
+        self.idle.discard(worker_id)
+        self._count()
+
+    def _count(self) -> None:
+        status = self.state.status
+        status.workers = len(self.active)
+        status.most_workers = max(status.most_workers, status.workers)
+
+    async def steer(self) -> None:
+        """Adjust the crew every ``every`` seconds while any worker runs and the run goes on."""
+        pool = self.state.executor.pool
+        status = self.state.status
+        busy_before, at_before = pool.busy_seconds(), time.monotonic()
+        while self.active and status.stop_reason is None and not status.fatal:
+            await anyio.sleep(self.every)
+            busy, now = pool.busy_seconds(), time.monotonic()
+            if busy == 0:
+                # No script has run yet: idle slots say nothing about the crew's size.
+                at_before = now
+                continue
+            load = Load(
+                workers=len(self.active),
+                slots=pool.size,
+                utilisation=(busy - busy_before) / (pool.size * max(now - at_before, 1e-9)),
+                waiting_for_slot=pool.waiting,
+                idle_workers=len(self.idle),
+                llm_room=all(limiter.in_flight < limiter.limit for limiter in self._limiters),
+                throttled=any(limiter.limit < limiter.ceiling for limiter in self._limiters),
+                needed=workers_needed(pool.size, status.step_timings),
+            )
+            busy_before, at_before = busy, now
+            self.target = next_worker_count(load, self.bounds)
+            if self.target > len(self.active) and status.stop_reason is None:
+                log.debug("workers_added", workers=self.target, utilisation=load.utilisation)
+                self.hire(self.target - len(self.active))
+
+
+def _limiters(*roles: object) -> list[AdaptiveLimiter]:
+    """The concurrency limiters of the roles that call an endpoint (offline roles have none)."""
+    found = []
+    for role in roles:
+        endpoint = getattr(role, "endpoint", None)
+        if isinstance(endpoint, Endpoint):
+            found.append(endpoint.limiter)
+    return found
+
+
+async def worker(state: RunState, worker_id: str, crew: Crew) -> None:
+    """Repeat steps until no step may start or the crew shrinks. A failing step is logged and
+    abandoned."""
     bind_ids(worker=worker_id)
-    while not state.fatal:
+    try:
+        await _work(state, worker_id, crew)
+    finally:
+        crew.left(worker_id)
+
+
+async def _work(state: RunState, worker_id: str, crew: Crew) -> None:
+    status = state.status
+    while not status.fatal and not crew.leaves(worker_id):
         reason = state.budget.stop_reason() or state.accountant.exhausted()
         if reason:
-            state.stop_reason = state.stop_reason or reason
+            status.stop(reason)
             return
-        with state.tree_section():
-            expansion = state.tree.select(state.budget.fraction_used, worker_id)
+        expansion = state.tree.select(state.budget.fraction_used, worker_id)
         if expansion is None:
             if state.tree.in_flight() == 0:
-                state.stop_reason = state.stop_reason or "search space exhausted"
+                status.stop("search space exhausted")
                 return
-            with anyio.move_on_after(1.0):
-                await state.committed.wait()
+            crew.idle.add(worker_id)
+            await status.wait_for_commit(1.0)
+            crew.idle.discard(worker_id)
             continue
         state.budget.start_step()
         try:
@@ -273,39 +387,39 @@ async def worker(state: RunState, worker_id: str) -> None:
             state.tree.abandon(expansion)
             if error.fatal:
                 # A bad key, model or URL fails every call alike: end the run, say why.
-                state.stop_reason = state.stop_reason or f"LLM endpoint refused: {error}"
-                state.fatal = True
+                status.stop(f"LLM endpoint refused: {error}")
+                status.fatal = True
                 return
             log.warning("llm_call_failed", error=str(error))
-            if _too_many_failures(state, error):
+            if _too_many_failures(status, error):
                 return
-            with anyio.move_on_after(1.0):  # the endpoint's own retries have waited already
-                await state.committed.wait()
+            # The endpoint's own retries have waited already.
+            await status.wait_for_commit(1.0)
             continue
         except BaseException as error:
             if not expansion.settled:
                 state.tree.abandon(expansion)
             if isinstance(error, Exception):
                 log.exception("step_failed", error=f"{type(error).__name__}: {error}")
-                if _too_many_failures(state, error):
+                if _too_many_failures(status, error):
                     return
-                state.signal_commit()
+                status.signal_commit()
                 await anyio.sleep(0.2)  # a failure that repeats must not spin the loop
                 continue
             raise
-        state.failures_in_a_row = 0
+        status.failures_in_a_row = 0
 
 
-def _too_many_failures(state: RunState, error: BaseException) -> bool:
+def _too_many_failures(status: RunStatus, error: BaseException) -> bool:
     """Count a failed step; past the limit the run ends, naming the last error."""
-    state.failures += 1
-    state.failures_in_a_row += 1
-    if state.failures_in_a_row < MAX_FAILURES_IN_A_ROW:
+    status.failures += 1
+    status.failures_in_a_row += 1
+    if status.failures_in_a_row < MAX_FAILURES_IN_A_ROW:
         return False
-    state.stop_reason = state.stop_reason or (
-        f"{state.failures_in_a_row} steps failed in a row; last: {type(error).__name__}: {error}"
+    status.stop(
+        f"{status.failures_in_a_row} steps failed in a row; last: {type(error).__name__}: {error}"
     )
-    state.fatal = True
+    status.fatal = True
     return True
 
 
@@ -320,22 +434,26 @@ async def _watch_signals(scope: anyio.CancelScope, received: list[int]) -> None:
                 scope.cancel()
 
 
-def status(state: RunState) -> RunStatus:
+def snapshot(state: RunState) -> Snapshot:
+    """What the live panel and the progress line show, taken now."""
     counts = state.tree.counts()
     best = state.best_node()
     totals = state.accountant.totals()
-    return RunStatus(
+    return Snapshot(
         competition=state.competition.spec.id,
         elapsed=state.budget.elapsed,
         remaining=state.budget.remaining,
+        time_limit=state.settings.budget.time_limit,
         nodes_done=counts.done,
         nodes_valid=counts.valid,
         nodes_buggy=counts.buggy,
         in_flight=counts.in_flight,
         best_metric=best.metric if best else None,
+        best_history=tuple(metric for _, metric in state.status.best_history),
         lower_is_better=state.competition.spec.lower_is_better,
         busy_slots=state.executor.pool.busy,
         total_slots=state.executor.pool.size,
+        workers=state.status.workers,
         tokens=totals.tokens,
         cost=totals.cost,
     )
@@ -348,7 +466,7 @@ async def finish(state: RunState, *, output: Path | None, signum: int | None) ->
         if best is not None:
             await anyio.to_thread.run_sync(state.write_best, best)
         nodes = state.tree.counts().done
-        reason = state.stop_reason or "finished"
+        reason = state.status.stop_reason or "finished"
         await state.journal.append(
             RunEnded(
                 reason=reason,

@@ -1,10 +1,20 @@
-"""Everything one run shares, wired once by the orchestrator and handed to every worker."""
+"""A run in memory: its wired parts (fixed once) and its status (what the run has come to).
+
+``RunState`` holds the parts :func:`~mlmaster.orchestrator.run.open_run` wires, one each for
+the whole run; none is ever replaced, so the dataclass is frozen. What changes as the run goes
+(why it stops, how many steps failed, the commit signal, step timings, the best score's trend)
+lives apart in :class:`RunStatus`, reached as ``state.status``.
+
+The rule for the tree holds here as everywhere: it is confined to the event loop and its
+methods are synchronous, so a select or a commit runs whole between two awaits and needs no
+lock. Executions are not kept in memory (a long run has thousands): a node's is read back from
+its folder when a child's prompt needs it.
+"""
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +35,50 @@ from mlmaster.search import SearchTree
 from mlmaster.search.node import Node
 from mlmaster.settings import Settings
 
+# Best scores kept for the live panel's trend; older ones are thinned, not dropped wholesale.
+BEST_HISTORY = 64
+
 
 @dataclass
+class RunStatus:
+    """What the run has come to. Changed by workers, always on the event loop."""
+
+    stop_reason: str | None = None
+    failures: int = 0  # steps that raised instead of committing
+    failures_in_a_row: int = 0
+    fatal: bool = False  # a failure no retry can fix (e.g. the endpoint refuses our key)
+    committed: anyio.Event = field(default_factory=anyio.Event)
+    step_timings: list[StepTiming] = field(default_factory=list)  # one per committed node
+    best_history: list[tuple[float, float]] = field(default_factory=list)  # (elapsed, metric)
+    workers: int = 0  # tree workers running now
+    most_workers: int = 0  # the most that ran at once
+
+    def stop(self, reason: str) -> None:
+        """Record why the run stops; the first reason given wins."""
+        self.stop_reason = self.stop_reason or reason
+
+    def signal_commit(self) -> None:
+        """Wake workers waiting for the tree to change (anyio events fire once: renew it)."""
+        self.committed.set()
+        self.committed = anyio.Event()
+
+    async def wait_for_commit(self, at_most: float) -> None:
+        """Until the next commit, or ``at_most`` seconds."""
+        with anyio.move_on_after(at_most):
+            await self.committed.wait()
+
+    def record_best(self, elapsed: float, metric: float) -> None:
+        """A new best score; beyond the history's size every other old point is dropped."""
+        self.best_history.append((elapsed, metric))
+        if len(self.best_history) > BEST_HISTORY:
+            half = self.best_history[: BEST_HISTORY // 2]
+            self.best_history[: BEST_HISTORY // 2] = half[::2]
+
+
+@dataclass(frozen=True)
 class RunState:
+    """The parts of one run, wired once by ``open_run`` and handed to every worker."""
+
     settings: Settings
     competition: Competition
     run_dir: RunDir
@@ -43,29 +94,12 @@ class RunState:
     description: str
     data_preview: str
     environment: Environment | None = None  # found at run start; the prompt states it
-    execution_results: dict[str, ExecutionResult] = field(default_factory=dict)
-    committed: anyio.Event = field(default_factory=anyio.Event)
-    stop_reason: str | None = None
-    failures: int = 0  # steps that raised instead of committing
-    failures_in_a_row: int = 0
-    fatal: bool = False  # a failure no retry can fix (e.g. the endpoint refuses our key)
+    status: RunStatus = field(default_factory=RunStatus)
     _best_lock: threading.Lock = field(default_factory=threading.Lock)
-    step_timings: list[StepTiming] = field(default_factory=list)  # one per committed node
-
-    @contextlib.contextmanager
-    def tree_section(self) -> Iterator[None]:
-        """A critical section on the tree. Synchronous on purpose: no await can sit inside,
-        so on one event loop the section runs whole, and the tree stays consistent."""
-        yield
 
     def execution_of(self, node_id: str) -> ExecutionResult | None:
-        """A node's full execution result: kept in memory, or read back after a resume."""
-        if node_id not in self.execution_results:
-            result = self.run_dir.node(node_id).read_execution()
-            if result is None:
-                return None
-            self.execution_results[node_id] = result
-        return self.execution_results[node_id]
+        """A node's full execution result, read back from its folder (``None`` if absent)."""
+        return self.run_dir.node(node_id).read_execution()
 
     def best_node(self) -> Node | None:
         """The best working node; the tree keeps it as nodes commit (direction fixed per run)."""
@@ -85,8 +119,3 @@ class RunState:
                 node.code,
                 self.run_dir.node(node.id).find_submission(),
             )
-
-    def signal_commit(self) -> None:
-        """Wake workers waiting for the tree to change (anyio events fire once: renew it)."""
-        self.committed.set()
-        self.committed = anyio.Event()

@@ -1,7 +1,8 @@
 """One step of one worker: select, context, generate, execute, review, commit.
 
-The tree is touched only at the two ends (select and commit), in short synchronous sections;
-everything between is awaited outside any lock, so many workers' LLM calls and scripts overlap.
+The tree is touched only at the two ends (select and commit), each synchronous and so whole
+between two awaits; everything between is awaited, so many workers' LLM calls and scripts
+overlap.
 """
 
 from __future__ import annotations
@@ -59,22 +60,23 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
         outcome = await _execute_and_review(state, expansion, request, answer, timing)
 
     outcome.worker_id = worker_id
-    with state.tree_section():
-        best_before = state.tree.best_node()
-        node = state.tree.commit(expansion, outcome)
-        new_best = state.tree.best_node() is node and best_before is not node
+    best_before = state.tree.best_node()
+    node = state.tree.commit(expansion, outcome)
+    new_best = state.tree.best_node() is node and best_before is not node
     state.memory.add(insight_from_node(node))
     began = time.perf_counter()
     await state.journal.append(NodeCommitted(node=node))
     timing.journal_s = time.perf_counter() - began
     timing.finish()
-    state.step_timings.append(timing)
+    state.status.step_timings.append(timing)
+    if new_best and node.metric is not None:
+        state.status.record_best(state.budget.elapsed, node.metric)
     if new_best:
         await anyio.to_thread.run_sync(state.write_best, node)
     # The best node keeps its working/; any other's (and a best just overtaken) may go.
     overtaken = best_before if new_best else None
     await anyio.to_thread.run_sync(_prune_working, state, None if new_best else node, overtaken)
-    state.signal_commit()
+    state.status.signal_commit()
     log.info(
         "node_committed",
         operator=node.operator,
@@ -161,7 +163,6 @@ async def _execute_and_review(
             workspace, timeout=min(timeout, request.exec_timeout), slot=slot
         )
         timing.exec_s = time.perf_counter() - leased
-    state.execution_results[expansion.child_id] = result
     run_node_dir.write_execution(result)
 
     metric = parse_metric_line(result.stdout.text)

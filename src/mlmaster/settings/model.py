@@ -77,7 +77,8 @@ class SearchSettings(Group):
         None,
         ge=1,
         le=MAX_WORKERS,
-        description="tree workers; twice the execution slots when unset",
+        description="most tree workers: their count adapts to keep the execution slots busy, "
+        "between the slot count and this; 8 x the slots when unset",
     )
     num_drafts: int = Field(5, ge=1, description="draft children of the root")
     num_improves: int = Field(3, ge=1, description="improve children of a working node")

@@ -63,15 +63,25 @@ def test_an_unknown_scenario_exits_2_with_a_message(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists()
 
 
-async def test_throughput_measures_the_serial_scheme_and_both_worker_counts(
+async def test_throughput_measures_the_serial_scheme_and_the_worker_settings(
     suite_dir: Path, tmp_path: Path
 ) -> None:
     config = ThroughputConfig(
-        slots=1, latency=0.2, exec_seconds=0.2, duration=8.0, serial_duration=1.5, exec_timeout=2.0
+        slots=1,
+        latency=0.2,
+        exec_seconds=0.2,
+        duration=8.0,
+        serial_duration=1.5,
+        other_ratios=((0.4, 0.2),),
     )
     result = await run_throughput(config, tmp_path, load_competition(suite_dir, "diabetes"))
     rows = result.data["rows"]
-    assert [r["scheme"] for r in rows] == ["serial (original)", "workers=1", "workers=2"]
+    assert [(r["latency"], r["scheme"]) for r in rows] == [
+        (0.2, "serial (original)"),
+        (0.2, "workers<=2"),
+        (0.2, "default"),
+        (0.4, "default"),
+    ]
     for row in rows:
         assert row["nodes_total"] >= 1
         assert row["utilisation"] is None or 0 < row["utilisation"] <= 1.0 + 1e-6
@@ -80,7 +90,7 @@ async def test_throughput_measures_the_serial_scheme_and_both_worker_counts(
     for row in orchestrated:
         assert row["overhead_ms_p50"] is not None and row["overhead_ms_p50"] >= 0
         assert row["validate_ms_p50"] is not None  # every script wrote a submission
-    assert len(result.tables[0].rows) == 3 and len(result.goals) == 2
+    assert len(result.tables[0].rows) == 4 and len(result.goals) == 2
 
 
 def test_one_search_run_is_counted_and_graded(suite_dir: Path, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from mlmaster.bench.throughput import (
@@ -39,44 +40,74 @@ def test_no_commit_means_no_window() -> None:
     assert steady_window([Sample(at=0.0, busy_seconds=0.0, done=0, stopping=True)]) is None
 
 
-def _row(scheme: str, per_min: float | None, utilisation: float | None, overhead: float | None):
+def _row(
+    scheme: str,
+    per_min: float | None,
+    utilisation: float | None,
+    overhead: float | None,
+    latency: float = 1.0,
+    exec_seconds: float = 2.0,
+) -> dict[str, Any]:
     return {
-        "scheme": scheme, "nodes": 10, "window_s": 10.0, "nodes_per_min": per_min,
-        "utilisation": utilisation, "overhead_ms_p50": overhead, "overhead_ms_p95": overhead,
-        "validate_ms_p50": None, "journal_ms_p50": None, "workspace_ms_p50": None,
-        "slot_wait_ms_p50": None, "exec_extra_ms_p50": 100.0,
+        "latency": latency, "exec_seconds": exec_seconds, "scheme": scheme, "workers": "4/4",
+        "nodes": 10, "window_s": 10.0, "nodes_per_min": per_min, "utilisation": utilisation,
+        "overhead_ms_p50": overhead, "overhead_ms_p95": overhead, "validate_ms_p50": None,
+        "journal_ms_p50": None, "workspace_ms_p50": None, "slot_wait_ms_p50": None,
+        "exec_extra_ms_p50": 100.0,
     }  # fmt: skip
 
 
 def test_summary_reports_ratio_to_ideal_and_judges_the_goals() -> None:
     config = ThroughputConfig(slots=2, latency=1.0, exec_seconds=2.0)
     rows: list[dict[str, Any]] = [
-        _row("serial (original)", 30.0, 0.66, None),
-        _row("workers=2", 40.0, 0.8, 3.0),
-        _row("workers=4", 57.0, 0.96, 4.0),
+        _row("serial (original)", 30.0, 0.5, None),
+        _row("workers<=4", 40.0, 0.8, 3.0),
+        _row("default", 57.0, 0.96, 4.0),
+        _row("default", 114.0, 0.97, 4.0, latency=2.0, exec_seconds=1.0),
     ]
     result = summarise(config, rows)
-    # ideal: K / E = 2 / 2 s = 1 node per second = 60 per minute
-    assert [r["ratio_to_ideal"] for r in rows] == [0.5, 40 / 60, 0.95]
+    # ideal: K / E = 2 / 2 s = 1 node per second = 60 per minute (120 where E = 1 s)
+    assert [r["ratio_to_ideal"] for r in rows] == [0.5, 40 / 60, 0.95, 0.95]
     [table] = result.tables
-    assert len(table.rows) == 3 and table.rows[2][0] == "workers=4"
-    assert any("E/(L+E) = 67%" in note for note in table.notes)
+    assert len(table.rows) == 4 and table.rows[2][:3] == [1.0, 2.0, "default"]
+    assert any("E/(2L+E) = 50%" in note for note in table.notes)
     utilisation, overhead = result.goals
-    assert utilisation.met is True and utilisation.measured == "96.0%"
-    assert overhead.met is True  # median of 3.0 and 4.0 ms
+    assert utilisation.met is True and utilisation.measured == "96.0%"  # the worst default
+    assert overhead.met is True and overhead.measured == "3.0 ms"  # the workers<=2K row
 
 
 def test_goals_fail_when_the_slots_idle_or_steps_cost_too_much() -> None:
     config = ThroughputConfig()
-    rows = [_row("workers=2", 30.0, 0.5, 40.0), _row("workers=4", 50.0, 0.9, 60.0)]
+    rows = [
+        _row("workers<=4", 30.0, 0.9, 40.0),
+        _row("default", 50.0, 0.99, 60.0),
+        _row("default", 50.0, 0.9, 60.0, latency=2.0),
+    ]
     utilisation, overhead = summarise(config, rows).goals
-    assert utilisation.met is False and overhead.met is False
+    assert utilisation.met is False and utilisation.measured == "90.0%"
+    assert overhead.met is False
 
 
 def test_unmeasured_goals_are_marked_so() -> None:
-    rows = [_row("workers=4", None, None, None)]
+    rows = [_row("default", None, None, None), _row("default", 50.0, 0.99, 3.0, latency=2.0)]
     utilisation, overhead = summarise(ThroughputConfig(), rows).goals
     assert utilisation.met is None and overhead.met is None
+
+
+def test_the_scripted_server_answers_review_calls_with_a_clean_verdict() -> None:
+    script = SleepingCoderScript(exec_seconds=0.25)
+    body = {"tools": [{"type": "function", "function": {"name": "submit_review"}}]}
+    request = ReceivedRequest(path="/v1/chat/completions", body=body, headers={}, received_at=0)
+    reply = script(request)
+    assert reply.tool_call is not None and reply.tool_call.name == "submit_review"
+    assert json.loads(reply.tool_call.arguments)["is_bug"] is False
+
+
+def test_each_case_has_a_script_time_limit_above_its_script() -> None:
+    config = ThroughputConfig(latency=1.0, exec_seconds=1.0)
+    case = config.at(0.5, 3.0)
+    assert (case.latency, case.exec_seconds, case.other_ratios) == (0.5, 3.0, ())
+    assert case.exec_timeout > case.exec_seconds
 
 
 def test_the_scripted_coder_answers_a_plan_and_a_script_with_a_metric() -> None:
