@@ -25,6 +25,7 @@ def environment_lines(hardware: Hardware, environment: Environment | None) -> li
     lines = [_hardware_line(hardware, environment)]
     if environment is None:
         lines.append(f"Installed packages: {', '.join(FALLBACK_PACKAGES)}.")
+        lines.append("There is no network: do not try to download or install anything.")
         return lines
     python = environment.interpreter
     if python.version is not None:

@@ -100,7 +100,6 @@ def _code_context(
         "run_limit": humanize_seconds(min(request.exec_timeout, request.time_left)),
         "parent_runtime": _parent_runtime(parent),
         "environment_lines": environment_lines(request.hardware, request.environment),
-        "network": request.environment.network if request.environment else False,
         "metric_prefix": METRIC_LINE_PREFIX,
         "sample_line": describe_sample(
             request.competition.sample_submission_file,
