@@ -28,23 +28,23 @@ class MetricRanking:
     """The oriented scores of a set of nodes, kept sorted with their ids; among equal scores
     the earlier-added node ranks first.
 
-    A sorted list of lists (``sortedcontainers``): adding, removing and ranking cost
-    O(log n) whatever the size, where one flat list pays a memory move of the whole list
-    per insert (a tenth of a millisecond at 100k nodes).
+    The scores are plain floats in a sorted list of lists (``sortedcontainers``): adding,
+    removing and ranking cost O(log n) whatever the size, where one flat list pays a memory
+    move of the whole list per insert (a tenth of a millisecond at 100k nodes). The ids sit
+    beside them, by score.
     """
 
     def __init__(self, lower_is_better: bool) -> None:
         self.lower_is_better = lower_is_better
-        # (score, -order, id), ascending: worst first, and among equals the latest first
-        self._keys = SortedList()
-        self._key_of: dict[str, tuple[float, int, str]] = {}
-        self._added = 0
+        self._scores = SortedList()  # ascending: worst first; one entry per node
+        self._ids_at: dict[float, list[str]] = {}  # score -> ids with it, in order added
+        self._score_of: dict[str, float] = {}
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._score_of)
 
     def __contains__(self, node_id: object) -> bool:
-        return node_id in self._key_of
+        return node_id in self._score_of
 
     def score(self, metric: float) -> float:
         """Orient a metric so that higher is better."""
@@ -52,28 +52,38 @@ class MetricRanking:
 
     def rank(self, metric: float) -> float:
         """Share of the scores so far that ``metric`` beats (ties count half); 1.0 when none."""
-        if not self._keys:
+        scores = self._scores
+        if not scores:
             return 1.0
         s = self.score(metric)
-        below = self._keys.bisect_left((s,))
-        equal = self._keys.bisect_right((s, math.inf)) - below
-        return (below + 0.5 * equal) / len(self._keys)
+        below = scores.bisect_left(s)
+        equal = len(self._ids_at.get(s, ()))
+        return (below + 0.5 * equal) / len(scores)
 
     def beats_all(self, metric: float) -> bool:
-        return not self._keys or self.score(metric) > self._keys[-1][0]
+        return not self._scores or self.score(metric) > self._scores[-1]
 
     def add(self, metric: float, node_id: str) -> None:
-        self._added += 1
-        key = (self.score(metric), -self._added, node_id)
-        self._keys.add(key)
-        self._key_of[node_id] = key
+        s = self.score(metric)
+        self._scores.add(s)
+        self._ids_at.setdefault(s, []).append(node_id)
+        self._score_of[node_id] = s
 
     def remove(self, node_id: str) -> None:
-        self._keys.remove(self._key_of.pop(node_id))
+        s = self._score_of.pop(node_id)
+        self._scores.remove(s)
+        ids = self._ids_at[s]
+        ids.remove(node_id)
+        if not ids:
+            del self._ids_at[s]
 
     def best_first(self) -> Iterator[str]:
-        """Node ids from the best score down."""
-        return (key[2] for key in reversed(self._keys))
+        """Node ids from the best score down (equal scores: the earliest added first)."""
+        previous: float | None = None
+        for s in reversed(self._scores):
+            if s != previous:
+                previous = s
+                yield from self._ids_at[s]
 
 
 def node_reward(

@@ -252,7 +252,8 @@ class SearchTree:
                 )
             if stored.id in tree.nodes:
                 raise ValueError(f"node {stored.id} appears twice in the journal")
-            node = stored.model_copy(update={"children": [], "terminal": False}, deep=True)
+            # shallow: the nodes' texts and execution summaries are shared, never changed
+            node = stored.model_copy(update={"children": []})
             tree._steps = max(tree._steps, node.step)
             tree._replay(node)
         return tree
@@ -324,56 +325,66 @@ class SearchTree:
     def _attach(self, node: Node, expansion: Expansion) -> None:
         """Link a finished node under its parent and apply every rule that follows from it.
 
-        Called with the parent's slot released (a commit) or never reserved (a replay); the
-        child takes that slot.
+        Called right after the reservation on the parent was released (a commit, or a replay
+        of one); the child takes that slot.
         """
         settings = self.settings
         parent = self.nodes[expansion.parent_id]
-        node.status = "done"
-        node.depth = parent.depth + 1
-        node.debug_depth = parent.debug_depth + 1 if parent.needs_debug else 0
-        self._apply_chain_rules(node, parent)
-        node.reward = node_reward(
+        state = self._chain_state(node, parent)
+        state["reward"] = node_reward(
             self._ranking,
             node.metric,
             node.working,
             buggy_reward=settings.buggy_reward,
             best_bonus=settings.best_bonus,
         )
+        # Written to the field storage at once: pydantic's __setattr__ costs more than the
+        # rules themselves, and these plain values need no validation.
+        node.__dict__.update(state)
         if node.working:
             assert node.metric is not None
             if self._ranking.beats_all(node.metric):
                 self._best_id = node.id
             self._ranking.add(node.metric, node.id)
 
-        parent_free = self.free(parent.id)
-        parent.children.append(node.id)
-        self._free_total += self.free(parent.id) - parent_free
+        parent.children.append(node.id)  # takes the slot its reservation released
+        capacity = self._rule_capacity(node)
+        self._free_total += capacity - 1
         self.nodes[node.id] = node
         self._parent_of[node.id] = parent.id
-        self._capacity[node.id] = 0
-        self._set_capacity(node.id, self._rule_capacity(node))
+        self._capacity[node.id] = capacity
         self._count(node)
         self.policy.on_commit(self, expansion, node)
 
-    def _apply_chain_rules(self, node: Node, parent: Node) -> None:
-        """Stagnation of improvement chains and the debug-depth limit, as terminal flags."""
+    def _chain_state(self, node: Node, parent: Node) -> dict[str, Any]:
+        """The node's place in its chains: depth, debug depth, stagnation of improvement
+        chains, and the terminal flag of a chain that stagnated or hit the debug-depth limit."""
         settings = self.settings
-        node.stagnation, node.local_best = 0, None
+        debug_depth = parent.debug_depth + 1 if parent.needs_debug else 0
+        state: dict[str, Any] = {
+            "status": "done",
+            "depth": parent.depth + 1,
+            "debug_depth": debug_depth,
+            "stagnation": 0,
+            "local_best": None,
+            "terminal": False,
+            "terminal_reason": None,
+        }
         if node.working:
             assert node.metric is not None
             chain_best = parent.local_best if parent.working else None
             if chain_best is None or improves(
                 node.metric, chain_best, self.lower_is_better, settings.improvement_threshold
             ):
-                node.local_best = node.metric
+                state["local_best"] = node.metric
             else:
-                node.local_best = chain_best
-                node.stagnation = parent.stagnation + 1
-                if node.stagnation >= settings.stagnation_limit:
-                    node.terminal, node.terminal_reason = True, "improvement stagnated"
-        elif node.debug_depth >= settings.max_debug_depth:
-            node.terminal, node.terminal_reason = True, "debug depth limit"
+                stagnation = parent.stagnation + 1
+                state.update(local_best=chain_best, stagnation=stagnation)
+                if stagnation >= settings.stagnation_limit:
+                    state.update(terminal=True, terminal_reason="improvement stagnated")
+        elif debug_depth >= settings.max_debug_depth:
+            state.update(terminal=True, terminal_reason="debug depth limit")
+        return state
 
     def _count(self, node: Node) -> None:
         counts = self._counts

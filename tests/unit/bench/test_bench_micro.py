@@ -10,6 +10,7 @@ from mlmaster.bench.micro import (
     bench_memory_context,
     bench_resume,
     bench_select_commit,
+    growth_ratios,
     payload,
     placeholder_competition,
     write_journal,
@@ -80,3 +81,13 @@ def test_the_benchmark_journal_resumes_to_the_same_tree(tmp_path: Path) -> None:
     assert result["nodes"] == written
     assert result["resume_s"] > 0
     assert 0 < result["retained_mib"] <= result["peak_mib"]
+
+
+def test_growth_ratios_divide_the_largest_size_by_the_smallest() -> None:
+    rows = [
+        {"policy": "greedy", "nodes": 10_000, "mean_us": 30.0},
+        {"policy": "greedy", "nodes": 1_000, "mean_us": 20.0},
+        {"policy": "greedy", "nodes": 100_000, "mean_us": 50.0},
+        {"policy": "random", "nodes": 1_000, "mean_us": 10.0},
+    ]
+    assert growth_ratios(rows) == {"greedy": 2.5}  # one size only: no ratio

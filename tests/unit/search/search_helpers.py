@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from typing import Any
 
 from mlmaster.search import Expansion, Node, Outcome, SearchTree
-from mlmaster.search.policies import GreedyPolicy, MLMasterPolicy, SubtreeCounts
+from mlmaster.search.policies import GreedyPolicy, MLMasterPolicy, RandomPolicy
+from mlmaster.search.policies.ml_master import FLIGHT, FREE, VALUE, VISITS
 from mlmaster.settings.model import SearchSettings
 
 
@@ -69,17 +71,18 @@ def check_invariants(tree: SearchTree) -> None:
         free_total += tree.free(node.id)
         policy = tree.policy
         if isinstance(policy, MLMasterPolicy):
-            child_visits = sum(policy.visits[c] for c in node.children)
-            child_values = sum(policy.value_sum[c] for c in node.children)
+            stats = policy.stats
+            child_visits = sum(stats[c][VISITS] for c in node.children)
+            child_values = sum(stats[c][VALUE] for c in node.children)
             own_visits, own_value = (0, 0.0) if node.operator == "root" else (1, node.reward)
-            assert policy.visits.get(node.id, 0) == own_visits + child_visits
-            assert math.isclose(
-                policy.value_sum.get(node.id, 0.0), own_value + child_values, abs_tol=1e-6
-            )
-        if isinstance(policy, SubtreeCounts):
-            assert policy.in_flight.get(node.id, 0) == sum(reserved.get(m, 0) for m in members)
-            assert policy.free_below.get(node.id, 0) == sum(tree.free(m) for m in members)
+            assert stats[node.id][VISITS] == own_visits + child_visits
+            assert math.isclose(stats[node.id][VALUE], own_value + child_values, abs_tol=1e-6)
+            assert stats[node.id][FLIGHT] == sum(reserved.get(m, 0) for m in members)
+            assert stats[node.id][FREE] == sum(tree.free(m) for m in members)
     assert tree.free_total() == free_total
+    if isinstance(tree.policy, RandomPolicy):
+        expected = {n: tree.free(n) for n in tree.nodes if tree.free(n) > 0}
+        assert Counter(tree.policy.slots) == expected
     if isinstance(tree.policy, GreedyPolicy):
         greedy = tree.policy
         assert set(greedy.debuggable) == {
@@ -92,14 +95,15 @@ def check_invariants(tree: SearchTree) -> None:
         assert improvable == [i for i in tree.working_ids_best_first() if i in set(improvable)]
     assert tree.counts().done == done
     assert tree.counts().in_flight == len(pending)
-    if not pending and isinstance(tree.policy, SubtreeCounts):
-        assert all(v == 0 for v in tree.policy.in_flight.values())
+    if not pending and isinstance(tree.policy, MLMasterPolicy):
+        assert all(entry[FLIGHT] == 0 for entry in tree.policy.stats.values())
 
 
 def stats(tree: SearchTree) -> dict[str, tuple[Any, ...]]:
     policy = tree.policy
-    visits = policy.visits if isinstance(policy, MLMasterPolicy) else {}
-    values = policy.value_sum if isinstance(policy, MLMasterPolicy) else {}
+    ml_master = isinstance(policy, MLMasterPolicy)
+    visits = {k: v[VISITS] for k, v in policy.stats.items()} if ml_master else {}
+    values = {k: v[VALUE] for k, v in policy.stats.items()} if ml_master else {}
     return {
         n.id: (
             n.parent_id,

@@ -10,6 +10,7 @@ from search_helpers import buggy, check_invariants, expand, settings, step, work
 from mlmaster.execution.result import CapturedOutput, ExecutionResult, ScriptException
 from mlmaster.search import ExecutionSummary, Node, Outcome, SearchTree, make_policy
 from mlmaster.search.policies import MLMasterPolicy, exploration_constant, uct_score
+from mlmaster.search.policies.ml_master import FLIGHT
 
 
 def tree_of(lower_is_better: bool = False, **overrides: object) -> SearchTree:
@@ -32,10 +33,10 @@ def test_abandon_returns_the_slot_and_the_virtual_loss() -> None:
     policy = tree.policy
     assert isinstance(policy, MLMasterPolicy)
     e = expand(tree)
-    assert policy.in_flight[tree.root_id] == 1 and tree.free(tree.root_id) == 0
+    assert policy.stats[tree.root_id][FLIGHT] == 1 and tree.free(tree.root_id) == 0
     tree.abandon(e)
     tree.abandon(e)  # a second abandon is harmless
-    assert tree.in_flight() == 0 and policy.in_flight[tree.root_id] == 0
+    assert tree.in_flight() == 0 and policy.stats[tree.root_id][FLIGHT] == 0
     assert tree.free(tree.root_id) == 1
 
 

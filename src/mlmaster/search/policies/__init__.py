@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mlmaster.search.policies.base import Policy, PolicyBase, SubtreeCounts
+from mlmaster.search.policies.base import Policy, PolicyBase
 from mlmaster.search.policies.greedy import GreedyPolicy
 from mlmaster.search.policies.ml_master import MLMasterPolicy, exploration_constant, uct_score
 from mlmaster.search.policies.uniform import RandomPolicy
@@ -43,7 +43,6 @@ __all__ = [
     "Policy",
     "PolicyBase",
     "RandomPolicy",
-    "SubtreeCounts",
     "check_policy_name",
     "exploration_constant",
     "make_policy",

@@ -14,7 +14,7 @@ import itertools
 import math
 from typing import TYPE_CHECKING, Any
 
-from mlmaster.search.policies.base import SubtreeCounts
+from mlmaster.search.policies.base import PolicyBase
 
 if TYPE_CHECKING:
     from mlmaster.search.node import Node
@@ -52,33 +52,38 @@ def uct_score(
     return (value_sum - loss * in_flight) / n + c * math.sqrt(log_parent_visits / n)
 
 
-class MLMasterPolicy(SubtreeCounts):
+# Per node, one small list updated in place (one lookup per level of a walk, not four):
+FREE, FLIGHT, VISITS, VALUE = 0, 1, 2, 3  # free slots and reservations at or below the node,
+# and UCT's visits and reward sum over its subtree
+
+
+class MLMasterPolicy(PolicyBase):
     def __init__(self) -> None:
-        super().__init__()
-        self.visits: dict[str, int] = {}
-        self.value_sum: dict[str, float] = {}
+        self.stats: dict[str, list[Any]] = {}
         self._continuation: dict[str, str] = {}  # worker id -> node its rollout goes on with
 
     def choose(self, tree: SearchTree, now_fraction: float, worker_id: str) -> str | None:
         follow = self._continuation.pop(worker_id, None)
         if follow is not None and tree.free(follow) > 0:
             return follow
-        if self.free_below.get(tree.root_id, 0) <= 0:
+        stats = self.stats
+        if stats[tree.root_id][FREE] <= 0:
             return None
         c = exploration_constant(tree.settings, now_fraction)
         loss = tree.settings.virtual_loss
-        nodes, free_below, flight = tree.nodes, self.free_below, self.in_flight
-        visits, value_sum = self.visits, self.value_sum
+        nodes, sqrt = tree.nodes, math.sqrt
         node_id = tree.root_id
         while tree.free(node_id) <= 0:
-            log_parent = math.log(max(visits.get(node_id, 0) + flight[node_id], 1))
+            own = stats[node_id]
+            log_parent = math.log(max(own[VISITS] + own[FLIGHT], 1))
             best_id, best_score = None, -math.inf
             for child_id in nodes[node_id].children:
-                if free_below[child_id] <= 0:
+                free, flight, visits, value = stats[child_id]
+                if free <= 0:
                     continue
-                score = uct_score(
-                    visits[child_id], value_sum[child_id], flight[child_id], log_parent, c, loss
-                )
+                # uct_score, inlined: this loop is the hot path (a committed child has n >= 1)
+                n = visits + flight
+                score = (value - loss * flight) / n + c * sqrt(log_parent / n)
                 if best_id is None or score > best_score:
                     best_id, best_score = child_id, score
             if best_id is None:  # cannot happen while the free counts are right
@@ -86,21 +91,41 @@ class MLMasterPolicy(SubtreeCounts):
             node_id = best_id
         return node_id
 
+    def on_reserve(self, tree: SearchTree, expansion: Expansion) -> None:
+        self._walk(tree, expansion.parent_id, free=-1, flight=+1)
+
+    def on_abandon(self, tree: SearchTree, expansion: Expansion) -> None:
+        self._walk(tree, expansion.parent_id, free=+1, flight=-1)
+
+    def on_widen(self, tree: SearchTree, node_id: str, slots: int) -> None:
+        self.stats.setdefault(node_id, [0, 0, 0, 0.0])
+        self._walk(tree, node_id, free=slots, flight=0)
+
     def on_commit(self, tree: SearchTree, expansion: Expansion, node: Node) -> None:
-        # one walk up: free slots, in-flight counts and the reward's backup together
-        own = tree.free(node.id)
-        free_below, in_flight, parent_of = self.free_below, self.in_flight, tree.parent_of
-        visits, value_sum, reward = self.visits, self.value_sum, node.reward
-        free_below[node.id], in_flight[node.id] = own, 0
-        visits[node.id], value_sum[node.id] = 1, reward
+        # One walk up: the parent's free count is unchanged (its reservation became this
+        # child), the child's own slots are new, the reservation's in-flight count goes, and
+        # the reward is backed up.
+        own, reward = tree.free(node.id), node.reward
+        self.stats[node.id] = [own, 0, 1, reward]
+        stats, parent_of = self.stats, tree.parent_of
         current: str | None = expansion.parent_id
         while current is not None:
-            free_below[current] += own
-            in_flight[current] -= 1
-            visits[current] = visits.get(current, 0) + 1
-            value_sum[current] = value_sum.get(current, 0.0) + reward
+            entry = stats[current]
+            entry[FREE] += own
+            entry[FLIGHT] -= 1
+            entry[VISITS] += 1
+            entry[VALUE] += reward
             current = parent_of[current]
         self._set_continuation(tree, node, expansion.worker_id)
+
+    def _walk(self, tree: SearchTree, node_id: str, *, free: int, flight: int) -> None:
+        stats, parent_of = self.stats, tree.parent_of
+        current: str | None = node_id
+        while current is not None:
+            entry = stats[current]
+            entry[FREE] += free
+            entry[FLIGHT] += flight
+            current = parent_of[current]
 
     def _set_continuation(self, tree: SearchTree, node: Node, worker_id: str) -> None:
         """ML-Master's debug rollout: stay on a fresh bug until the chain is deep enough."""
