@@ -105,5 +105,8 @@ def test_mlmaster_run_starts_on_the_folder(competition_id: str, tmp_path: Path, 
     events = read_events(run_dir / "journal.jsonl")
     assert isinstance(events[0], RunStarted) and events[0].metric_choice
     assert any(isinstance(e, NodeCommitted) for e in events)
+    assert events[0].environment["interpreter"]["packages"]
+    report = (run_dir / "report.html").read_text()
+    assert "keyword rules over the description" in report and "usable (affinity" in report
     if REQUIRE_VALID_SUBMISSION:
         assert done.returncode == 0 and output.is_file(), done.stderr[-3000:]

@@ -49,6 +49,37 @@ class Environment(BaseModel):
     def slot(self, index: int) -> SlotFacts:
         return next((s for s in self.slots if s.index == index), self.slots[0])
 
+    def facts(self) -> list[tuple[str, str]]:
+        """(label, text) lines for the report."""
+        python = self.interpreter
+        if python.version is None:
+            found = f"{python.path} did not answer ({python.error})"
+        else:
+            shown = ", ".join(f"{p.name} {p.version}" for p in python.packages[:12])
+            found = f"{python.path}: Python {python.version}; {len(python.packages)} packages"
+            found += f" ({shown}, ...)" if shown else ""
+        quota = f", quota {self.cpu_quota:g}" if self.cpu_quota is not None else ""
+        cpus = f"{self.usable_cpus} usable (affinity {self.affinity_cpus}{quota})"
+        slots = "; ".join(
+            f"slot {s.index}: {s.cpus} CPUs"
+            + "".join(
+                f", {g.name}" + (f" {g.memory_mib} MiB" if g.memory_mib else "") for g in s.gpus
+            )
+            + (f" (GPU shared by {s.gpu_shared_by})" if s.gpu_shared_by > 1 else "")
+            for s in self.slots
+        )
+        memory = f"{self.memory_limit / 1024**3:.1f} GiB" if self.memory_limit else "no limit"
+        disk = f"{self.disk_free / 1024**3:.1f} GiB free" if self.disk_free is not None else "?"
+        network = "reachable" if self.network else "none"
+        return [
+            ("python", found),
+            ("cpus", cpus),
+            ("slots", slots),
+            ("memory", memory),
+            ("network", f"{network} ({self.network_source})"),
+            ("disk", disk),
+        ]
+
 
 def discover(
     python: Path,

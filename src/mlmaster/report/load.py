@@ -65,7 +65,24 @@ def load_run(run_dir: Path) -> RunReport:
         roles=roles,
         roles_source=source,
         best_over_time=_best_over_time(nodes, start_time, lower_is_better),
+        setup=setup_facts(started) if started else [],
     )
+
+
+def setup_facts(started: RunStarted) -> list[tuple[str, str]]:
+    """The metric choice and environment a run recorded at its start, one line each."""
+    from mlmaster.competition.metric_choice import MetricChoice
+    from mlmaster.environment import Environment
+
+    facts: list[tuple[str, str]] = []
+    try:
+        if started.metric_choice:
+            facts.append(("metric", MetricChoice.model_validate(started.metric_choice).line()))
+        if started.environment:
+            facts.extend(Environment.model_validate(started.environment).facts())
+    except ValueError:  # a journal from another version: show what could be read
+        pass
+    return facts
 
 
 def _unfinished(events: list[JournalEvent]) -> str:

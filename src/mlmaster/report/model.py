@@ -68,6 +68,9 @@ class RunReport(BaseModel):
     roles: list[RoleUsage]
     roles_source: str  # where the role totals came from, shown under the table
     best_over_time: list[BestPoint]
+    # What the run worked with, as (label, text): the metric and its source, the scripts'
+    # Python, hardware, network and disk (from run_started; empty for older journals).
+    setup: list[tuple[str, str]] = []
 
     @property
     def committed(self) -> list[NodeView]:
