@@ -14,9 +14,10 @@ import anyio
 
 from mlmaster.llm.requests import CodeAnswer, CodeRequest, Exchange
 from mlmaster.logs import get_logger
+from mlmaster.offline.baseline import plan_baseline, render_baseline
 from mlmaster.offline.policy import Choice, choose_debug, choose_draft, choose_improve
 from mlmaster.offline.profile import DataProfile, profile_competition
-from mlmaster.offline.render import render_baseline, render_script
+from mlmaster.offline.render import render_script
 from mlmaster.settings.model import EndpointSettings
 
 log = get_logger(__name__)
@@ -53,16 +54,17 @@ def write_solution(request: CodeRequest) -> tuple[str, str]:
     """(plan, code) for a request. Blocking: reads the public files."""
     profile = profile_competition(request.competition, request.public_dir)
     if not profile.modelable:
+        baseline = plan_baseline(request.competition, request.public_dir)
         log.warning(
-            "offline mode can only submit the sample submission for this competition",
+            "offline mode can only submit a baseline for this competition",
             competition=request.competition.id,
             reason=profile.reason,
         )
         plan = (
             f"Baseline: offline mode cannot model {request.competition.id} ({profile.reason}), "
-            "so this copies sample_submission.csv as a valid submission."
+            f"so this script {baseline.describe()}, a valid submission in the sample's format."
         )
-        return plan, render_baseline(profile)
+        return plan, render_baseline(baseline, profile.reason)
     choice = choose(request, profile)
     plan = plan_text(request.operator, choice, profile)
     return plan, render_script(choice.recipe, profile, plan)

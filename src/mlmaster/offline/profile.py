@@ -178,14 +178,11 @@ def _cached_profile(
     spec_json: str, public_dir: Path, _files: tuple[tuple[str, int], ...]
 ) -> DataProfile:
     spec = CompetitionSpec.model_validate_json(spec_json)
-    sample_path = public_dir / "sample_submission.csv"
-    sample_columns = (
-        list(pd.read_csv(sample_path, nrows=5).columns) if sample_path.is_file() else []
-    )
+    sample_file, sample_columns = read_sample_columns(spec, public_dir)
     if spec.task_type == "other":
         return not_modelable(spec, sample_columns, f"task type of {spec.id} is 'other'")
     if not sample_columns:
-        return not_modelable(spec, sample_columns, "no sample_submission.csv")
+        return not_modelable(spec, sample_columns, "no readable sample submission")
     train_file, test_file = find_train_file(public_dir, spec), find_test_file(public_dir, spec)
     if train_file is None or test_file is None:
         return not_modelable(spec, sample_columns, "no train.csv / test.csv tables")
@@ -193,13 +190,19 @@ def _cached_profile(
     test_head = pd.read_csv(public_dir / test_file, nrows=PROFILE_ROWS, low_memory=False)
     missing = [c for c in spec.target_columns if c not in train_head.columns]
     if missing:
-        return not_modelable(spec, sample_columns, f"train.csv lacks the targets {missing}")
+        label = label_column(spec, sample_columns, train_head, test_head)
+        if label is None:
+            shown = ", ".join(missing[:5]) + (", ..." if len(missing) > 5 else "")
+            return not_modelable(spec, sample_columns, f"{train_file} lacks the targets {shown}")
+        # One label column in train, one probability column per class in the submission.
+        spec = spec.model_copy(update={"target_columns": [label], "task_type": "multiclass"})
     skip = {spec.id_column, *spec.target_columns}
     kinds = classify_columns(train_head, test_head, skip)
     profile = DataProfile(
         modelable=True,
         train_file=train_file,
         test_file=test_file,
+        sample_file=sample_file,
         id_column=spec.id_column,
         target_columns=spec.target_columns,
         submission_columns=sample_columns,
@@ -218,6 +221,51 @@ def _cached_profile(
     return _with_targets(profile, spec, train_head)
 
 
+def read_sample_columns(spec: CompetitionSpec, public_dir: Path) -> tuple[str, list[str]]:
+    """(file, header) of the sample submission a modelling script can read with pandas.
+
+    A plain CSV, or a zip or gzip holding just that CSV; ``(file, [])`` when there is none or
+    it is out of pandas' reach (a 7z archive, a zip of several files).
+    """
+    name = spec.sample_submission_file
+    if name is None or not (public_dir / name).is_file() or name.lower().endswith(".7z"):
+        return name or "", []
+    try:
+        return name, [str(c) for c in pd.read_csv(public_dir / name, nrows=5).columns]
+    except (OSError, ValueError, UnicodeDecodeError):
+        return name, []
+
+
+def label_text(value: object) -> str:
+    """A label as a column name spells it: 3.0 and 3 -> "3", "cat" -> "cat"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def label_column(
+    spec: CompetitionSpec, sample: list[str], train: pd.DataFrame, test: pd.DataFrame
+) -> str | None:
+    """The training column whose values name the submission's probability columns.
+
+    MLE-bench's multi-class log-loss competitions often give train one label column (say
+    ``author`` = EAP, HPL or MWS) and the submission one probability column per class (``EAP``,
+    ``HPL``, ``MWS``). The label column is absent from test and every value it takes is one of
+    those column names (a small training table may lack some classes).
+    """
+    predicted = {c for c in sample if c != spec.id_column}
+    if len(predicted) < 2:
+        return None
+    best, best_levels = None, 1
+    for name in train.columns:
+        if name in test.columns or name == spec.id_column:
+            continue
+        values = set(train[name].dropna().map(label_text))
+        if values <= predicted and len(values) > best_levels:
+            best, best_levels = name, len(values)
+    return best
+
+
 def _with_targets(profile: DataProfile, spec: CompetitionSpec, train: pd.DataFrame) -> DataProfile:
     """Classes, positive label and sign of the target, from the training head."""
     target = train[spec.target_columns[0]].dropna()
@@ -226,13 +274,14 @@ def _with_targets(profile: DataProfile, spec: CompetitionSpec, train: pd.DataFra
         update["non_negative"] = bool((train[spec.target_columns].min() >= 0).all())
     if spec.task_type in ("binary", "multiclass", "multilabel"):
         classes = sorted(target.unique().tolist(), key=str)
-        predicted = {str(c) for c in profile.submission_columns if c != spec.id_column}
+        predicted = [c for c in profile.submission_columns if c != spec.id_column]
+        named = {label_text(c) for c in classes}
+        per_class = spec.task_type != "multilabel" and len(predicted) > 1
+        if per_class and named < set(predicted):
+            # Some classes never occur in train: the submission's columns are the classes.
+            classes = predicted
         update["classes"] = classes
-        update["class_columns"] = (
-            spec.task_type != "multilabel"
-            and len(predicted) > 1
-            and predicted <= {str(c) for c in classes}
-        )
+        update["class_columns"] = per_class and set(predicted) <= {label_text(c) for c in classes}
         if len(classes) == 2:
             update["negative_label"], update["positive_label"] = classes
             # The spec may name the positive class (binary F1); trust it when train has it.

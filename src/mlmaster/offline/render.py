@@ -10,8 +10,6 @@ from importlib import resources
 from mlmaster.offline.profile import DataProfile
 from mlmaster.offline.recipe import Recipe
 
-BASELINE_MARKER = "# mlmaster-offline-baseline"
-
 
 @cache
 def script_body() -> str:
@@ -64,22 +62,4 @@ def render_script(recipe: Recipe, profile: DataProfile, plan: str) -> str:
             "    main(CONFIG)",
             "",
         ]
-    )
-
-
-def render_baseline(profile: DataProfile) -> str:
-    """A script that copies the sample submission: all offline mode can do for this data."""
-    return textwrap.dedent(
-        f"""\
-        {BASELINE_MARKER}
-        # Offline mode cannot model this competition ({profile.reason}); this script only
-        # submits the sample submission so the run still ends with a valid file.
-        import shutil
-        from pathlib import Path
-
-        Path("submission").mkdir(exist_ok=True)
-        sample = Path("input") / {profile.sample_file!r}
-        shutil.copyfile(sample, Path("submission") / "submission.csv")
-        print("offline baseline: copied the sample submission")
-        """
     )

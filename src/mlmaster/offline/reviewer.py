@@ -1,8 +1,9 @@
 """The offline reviewer: judges a finished script from facts alone, with no model.
 
 A node is buggy when its script failed (non-zero exit, killed, timed out), printed no metric line,
-or wrote a submission the validation server rejected. The offline baseline (a copy of the sample
-submission for competitions offline mode cannot model) is working but has no metric.
+or wrote a submission the validation server rejected. The offline baseline (the sample
+submission filled with priors, for competitions offline mode cannot model) is not buggy but has
+no metric.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import time
 
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.llm.requests import Exchange, Review, ReviewRequest
-from mlmaster.offline.render import BASELINE_MARKER
+from mlmaster.offline.baseline import BASELINE_MARKER
 from mlmaster.settings.model import EndpointSettings
 
 OFFLINE_MODEL = "offline-rules"
@@ -44,7 +45,7 @@ def summary_text(request: ReviewRequest, reason: str | None) -> str:
     if reason:
         return f"{design}. Buggy: {reason}."
     if request.metric_from_output is None:
-        return f"{design}. Wrote the sample submission; no validation metric."
+        return f"{design}. Wrote a baseline submission; no validation metric."
     return (
         f"{design}. Ran in {request.execution.runtime:.1f}s; validation "
         f"{request.competition.metric} = {request.metric_from_output:.6g}."

@@ -552,7 +552,16 @@ def target_kind(cfg, y):
     if cfg["task"] in ("regression", "ordinal"):
         return False, [], "continuous"
     classes = cfg["classes"] if cfg.get("classes") else sorted(pd.unique(y).tolist(), key=str)
+    if cfg["class_columns"]:
+        classes = [label_text(c) for c in classes]  # named as the submission's columns
     return True, classes, "binary" if len(classes) == 2 else "multiclass"
+
+
+def label_text(value):
+    """A label as a column name spells it: 3.0 and 3 -> "3", "cat" -> "cat"."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def main(cfg):
@@ -583,6 +592,8 @@ def main(cfg):
         classifier, classes, target_type = target_kind(cfg, y)
         if classifier:
             y = y.astype(object)
+            if cfg["class_columns"]:
+                y = np.array([label_text(v) for v in y], dtype=object)
             cfg["classes"] = classes
         else:
             y = y.astype(float)

@@ -78,6 +78,8 @@ class RunOutcome:
     def summary(self) -> str:
         if self.best_id is None:
             found = "no valid solution found"
+        elif self.best_metric is None:
+            found = f"no metric, latest valid submission kept (node {self.best_id})"
         else:
             found = f"best {self.best_metric:.6g} (node {self.best_id})"
         where = f"; submission at {self.output}" if self.output else ""
@@ -462,8 +464,12 @@ def snapshot(state: RunState) -> Snapshot:
 async def finish(state: RunState, *, output: Path | None, signum: int | None) -> RunOutcome:
     """Final selection and outputs, shielded so a late signal cannot leave them half done."""
     with anyio.CancelScope(shield=True):
-        best = state.best_node()
+        best = state.final_node()
         if best is not None:
+            if best.metric is None:
+                log.warning(
+                    "no node printed a metric; keeping the latest valid submission", node=best.id
+                )
             await anyio.to_thread.run_sync(state.write_best, best)
         nodes = state.tree.counts().done
         reason = state.status.stop_reason or "finished"

@@ -105,6 +105,15 @@ class RunState:
         """The best working node; the tree keeps it as nodes commit (direction fixed per run)."""
         return self.tree.best_node()
 
+    def final_node(self) -> Node | None:
+        """The node the run ends with: the best working node; when no node printed a metric,
+        the latest one whose submission passed validation (a valid file beats none at all)."""
+        best = self.tree.best_node()
+        if best is not None:
+            return best
+        valid = (n for n in self.tree.nodes.values() if n.valid_submission)
+        return max(valid, key=lambda n: n.step, default=None)
+
     def write_best(self, node: Node) -> None:
         """Write ``best/`` for ``node`` unless a better node has overtaken it meanwhile.
 
@@ -112,7 +121,7 @@ class RunState:
         other, and a stale one is skipped, so ``best/`` always ends as the tree's best.
         """
         with self._best_lock:
-            if self.tree.best_node() is not node:
+            if self.final_node() is not node:
                 return
             self.run_dir.write_best(
                 node.model_dump(mode="json"),

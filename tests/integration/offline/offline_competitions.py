@@ -10,12 +10,14 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from mlmaster.competition.infer import infer_spec
 from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.llm.requests import CodeRequest, Hardware, ParentSolution
 from mlmaster.memory.insight import MemoryContext
@@ -193,6 +195,84 @@ def images(root: Path) -> CompetitionSpec:
         target_columns=["label"],
         task_type="other",
     )
+
+
+def label_per_class(root: Path, integer_labels: bool = False, n: int = 450) -> CompetitionSpec:
+    """Train has one label column; the submission one probability column per class.
+
+    As MLE-bench presents it: no competition.json, so the spec is inferred from the folder and
+    names the class columns as targets. One class of the submission never occurs in train.
+    """
+    rng = np.random.default_rng(6)
+    frame = _tabular(n, rng)
+    score = _signal(frame) + rng.normal(scale=0.5, size=n)
+    names = [0, 1, 2, 3] if integer_labels else ["EAP", "HPL", "MWS", "ZZZ"]
+    frame["author"] = np.select([score < -0.7, score < 0.7], names[:2], names[2])
+    if integer_labels:
+        frame["author"] = frame["author"].astype(float)  # as pandas reads a column with gaps
+    train, test = _split(frame, n // 4)
+    columns = [str(name) for name in names]
+    sample = pd.DataFrame({"id": test["id"], **{c: 1 / len(columns) for c in columns}})
+    public = _write(root, train, test.drop(columns="author"), sample)
+    (public / "description.md").write_text(
+        f"# {root.name}\n\n## Evaluation\n\nSubmissions are evaluated using multi-class "
+        "logarithmic loss.\n"
+    )
+    return infer_spec(public, root.name)
+
+
+def image_labels(root: Path) -> CompetitionSpec:
+    """Images only, labels in labels.csv (one breed a row), one column per breed to submit."""
+    public = root / "public"
+    (public / "train").mkdir(parents=True)
+    (public / "train" / "a.jpg").write_bytes(b"\xff\xd8\xff\xd9")
+    breeds = ["beagle", "collie", "pug"]
+    pd.DataFrame({"id": ["a", "b", "c", "d"], "breed": ["beagle", "pug", "pug", "pug"]}).to_csv(
+        public / "labels.csv", index=False
+    )
+    sample = pd.DataFrame({"id": ["t1", "t2"], **{b: 1 / 3 for b in breeds}})
+    sample.to_csv(public / "sample_submission.csv", index=False)
+    (public / "description.md").write_text("# dogs\n\n## Evaluation\n\nMulti-class log loss.\n")
+    return infer_spec(public, root.name)
+
+
+def image_binary(root: Path) -> CompetitionSpec:
+    """Images in a zip, train.csv holding each training image's 0/1 label, AUC."""
+    public = root / "public"
+    public.mkdir(parents=True)
+    (public / "train.zip").write_bytes(b"PK\x05\x06" + b"\x00" * 18)
+    pd.DataFrame({"id": [f"i{k}.jpg" for k in range(8)], "has_cactus": [1] * 6 + [0] * 2}).to_csv(
+        public / "train.csv", index=False
+    )
+    pd.DataFrame({"id": ["t1.jpg", "t2.jpg"], "has_cactus": [0.5, 0.5]}).to_csv(
+        public / "sample_submission.csv", index=False
+    )
+    (public / "description.md").write_text("# cactus\n\n## Evaluation\n\nArea under the ROC.\n")
+    return infer_spec(public, root.name)
+
+
+def no_sample(root: Path) -> CompetitionSpec:
+    """No sample submission at all; the description shows the format, test holds the ids."""
+    public = root / "public"
+    public.mkdir(parents=True)
+    test = pd.DataFrame({"id": [1, 2, 3], "sentence": ["a b c", "d e", "f g h"]})
+    test.to_csv(public / "test.csv", index=False)
+    (public / "description.md").write_text(
+        "# words\n\n## Evaluation\n\nMean Levenshtein distance.\n\n## Submission File\n\n"
+        "```\nid,sentence\n1,a b c\n```\n"
+    )
+    return infer_spec(public, root.name)
+
+
+def zipped_sample(root: Path) -> CompetitionSpec:
+    """The sample submission only inside a zip, under a name of its own."""
+    public = root / "public"
+    public.mkdir(parents=True)
+    sample = pd.DataFrame({"id": ["0_0", "0_1", "1_0"], "after": ["Brillig", "the", "3"]})
+    with zipfile.ZipFile(public / "en_sample_submission_2.csv.zip", "w") as archive:
+        archive.writestr("en_sample_submission_2.csv", sample.to_csv(index=False))
+    (public / "description.md").write_text("# text\n\n## Evaluation\n\nAccuracy.\n")
+    return infer_spec(public, root.name)
 
 
 def make_request(

@@ -8,7 +8,7 @@ from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.execution.result import CapturedOutput, ExecutionResult, ScriptException
 from mlmaster.llm.requests import ReviewRequest
 from mlmaster.offline import OfflineReviewer
-from mlmaster.offline.render import BASELINE_MARKER
+from mlmaster.offline.baseline import BASELINE_MARKER
 
 SPEC = CompetitionSpec(
     id="c",
