@@ -43,4 +43,7 @@ def serve_command(
     except UserError as error:
         fail(str(error))
     typer.echo(f"validating {loaded.spec.id} on http://{host}:{port}/validate", err=True)
-    serve_forever(loaded, host=host, port=port, upload_limit=int(settings.grader.upload_limit))
+    try:
+        serve_forever(loaded, host=host, port=port, upload_limit=int(settings.grader.upload_limit))
+    except UserError as error:  # a busy port, a broken answers file
+        fail(str(error))

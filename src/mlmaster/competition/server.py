@@ -1,40 +1,58 @@
-"""The validation server, with MLE-bench's grading-server contract, and a client for it.
+"""The validation server, with MLE-bench's grading-server contract (``mlmaster serve``).
 
 ``GET /health`` answers ``{"status": "running"}``. ``POST /validate`` takes a multipart field
 ``file`` and answers 200 with ``{"result": "Submission is valid.", "is_valid": true}`` or
 ``{"result": "Submission invalid! <reason>", "is_valid": false}``; it never reveals a score.
 An ``exp-id`` header (ML-Master's client) must name the served competition when present.
 Unlike MLE-bench's server, each upload goes to its own temporary file, so concurrent requests
-cannot overwrite each other's submission. Uploads over the size limit get 413, checked on the
-declared Content-Length and again while the body streams in.
+cannot overwrite each other's submission.
+
+The server faces clients it does not trust: uploads over the size limit get 413 (checked on the
+declared Content-Length and again while the body streams in), a malformed multipart body 400,
+a body that does not arrive in time 408; a connection whose request headers do not arrive in
+time is closed, and past a number of connections at once new ones get 503.
+The checks are :mod:`mlmaster.competition.validation`'s, the same code a run's in-process
+validator calls.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import errno
 import os
 import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import anyio
-import httpx
+import h11
 import uvicorn
 from starlette.applications import Starlette
 from starlette.datastructures import UploadFile
-from starlette.requests import Request
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 from starlette.types import Message, Receive
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from mlmaster.competition.layout import Competition
-from mlmaster.competition.validation import VALID_MESSAGE, ValidationOutcome, validate_submission
+from mlmaster.competition.validation import (
+    DEFAULT_SIZE_LIMIT,
+    SubmissionRules,
+    ValidationOutcome,
+)
+from mlmaster.errors import UserError
 from mlmaster.logs import get_logger
 
-DEFAULT_UPLOAD_LIMIT = 512 * 1024**2
+DEFAULT_UPLOAD_LIMIT = DEFAULT_SIZE_LIMIT
+HEADER_TIMEOUT = 10.0  # seconds a client has to send its request line and headers
+BODY_TIMEOUT = 120.0  # seconds a client has to send a whole upload
+MAX_CONNECTIONS = 64  # connections and requests at once; beyond, new ones get 503
 log = get_logger(__name__)
 
 
@@ -42,12 +60,13 @@ class _TooLarge(Exception):
     """The request body grew past the upload limit while streaming."""
 
 
-class ValidationServerError(Exception):
-    """The validation server could not be reached or did not answer with a verdict."""
-
-
 def create_app(competition: Competition, upload_limit: int = DEFAULT_UPLOAD_LIMIT) -> Starlette:
-    """The starlette app validating submissions for ``competition``."""
+    """The starlette app validating submissions for ``competition``.
+
+    The competition's answers and sample are read here, once: a broken file raises
+    :class:`~mlmaster.competition.validation.CompetitionFilesError` before anything is served.
+    """
+    rules = SubmissionRules.of(competition, upload_limit, strict=True)
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"status": "running"})
@@ -57,25 +76,29 @@ def create_app(competition: Competition, upload_limit: int = DEFAULT_UPLOAD_LIMI
         # sends none. One server serves one competition, so a different name is a client error.
         named = request.headers.get("exp-id")
         if named and named != competition.spec.id:
-            return JSONResponse(
-                {"error": f"This server validates {competition.spec.id!r}, not {named!r}."},
-                status_code=400,
-            )
+            return _error(f"This server validates {competition.spec.id!r}, not {named!r}.", 400)
         declared = request.headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > upload_limit:
             return _too_large(upload_limit)
         limited = Request(request.scope, _limited(request.receive, upload_limit))
         try:
-            async with limited.form(max_files=1, max_fields=10) as form:
-                upload = form.get("file")
-                if not isinstance(upload, UploadFile):
-                    return JSONResponse(
-                        {"error": "No file provided: send it as the multipart field 'file'."},
-                        status_code=400,
-                    )
-                outcome = await anyio.to_thread.run_sync(_validate_upload, competition, upload)
+            with anyio.fail_after(BODY_TIMEOUT):
+                async with limited.form(max_files=1, max_fields=10) as form:
+                    upload = form.get("file")
+                    if not isinstance(upload, UploadFile):
+                        return _error(
+                            "No file provided: send it as the multipart field 'file'.", 400
+                        )
+                    outcome = await anyio.to_thread.run_sync(_validate_upload, rules, upload)
         except _TooLarge:
             return _too_large(upload_limit)
+        except (MultiPartException, HTTPException) as error:  # starlette wraps the first
+            detail = getattr(error, "detail", None) or getattr(error, "message", str(error))
+            return _error(f"The request body is not valid multipart form data: {detail}", 400)
+        except TimeoutError:
+            return _error(f"The upload did not arrive within {BODY_TIMEOUT:.0f} s.", 408)
+        except ClientDisconnect:
+            return _error("The client went away before the upload was complete.", 400)
         except Exception as error:  # a server fault, reported as MLE-bench's server does
             log.exception("validation_server_error")
             return JSONResponse(
@@ -91,10 +114,12 @@ def create_app(competition: Competition, upload_limit: int = DEFAULT_UPLOAD_LIMI
     )
 
 
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
 def _too_large(limit: int) -> JSONResponse:
-    return JSONResponse(
-        {"error": f"Upload too large: the limit is {limit} bytes."}, status_code=413
-    )
+    return _error(f"Upload too large: the limit is {limit} bytes.", 413)
 
 
 def _limited(receive: Receive, limit: int) -> Receive:
@@ -113,13 +138,13 @@ def _limited(receive: Receive, limit: int) -> Receive:
     return wrapped
 
 
-def _validate_upload(competition: Competition, upload: UploadFile) -> ValidationOutcome:
+def _validate_upload(rules: SubmissionRules, upload: UploadFile) -> ValidationOutcome:
     """Copy the upload into a temporary file of its own, validate it, and remove it."""
     with _temporary_csv() as path:
         upload.file.seek(0)
         with path.open("wb") as out:
             shutil.copyfileobj(upload.file, out)
-        return validate_submission(competition, path)
+        return rules.check(path)
 
 
 @contextlib.contextmanager
@@ -132,8 +157,49 @@ def _temporary_csv() -> Iterator[Path]:
         Path(name).unlink(missing_ok=True)
 
 
+class _GuardedH11(H11Protocol):
+    """uvicorn's HTTP/1.1 connection, closed when a request's headers do not arrive in time.
+
+    uvicorn times out idle keep-alive connections but waits forever for a request line and
+    headers sent byte by byte; each such connection would hold a slot of the concurrency limit.
+    """
+
+    _header_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        super().connection_made(transport)  # type: ignore[arg-type]
+        self._arm()
+
+    def handle_events(self) -> None:
+        super().handle_events()
+        if self.conn.their_state is not h11.IDLE:  # the request's headers are in
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        self._arm()  # for the next request on this connection (may be disarmed at once)
+        super().on_response_complete()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._header_timer = self.loop.call_later(HEADER_TIMEOUT, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._header_timer is not None:
+            self._header_timer.cancel()
+            self._header_timer = None
+
+    def _too_slow(self) -> None:
+        self._header_timer = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
 class _EmbeddedServer(uvicorn.Server):
-    """A uvicorn server that leaves signal handling to its host process (the orchestrator)."""
+    """A uvicorn server that leaves signal handling to its host process."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -142,8 +208,37 @@ class _EmbeddedServer(uvicorn.Server):
 
 def _config(app: Starlette, host: str, port: int) -> uvicorn.Config:
     return uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="off"
+        app,
+        host=host,
+        port=port,
+        http=_GuardedH11,
+        limit_concurrency=MAX_CONNECTIONS,
+        timeout_keep_alive=5,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
     )
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    """A listening-ready socket on ``host:port``; a busy port is a ``UserError``."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit this: without it, an answer written in two pieces waits
+    # for the client's delayed ACK (about 40 ms per request on loopback).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise UserError(
+                f"port {port} on {host} is already in use; stop what listens there or pass "
+                "another --port"
+            ) from None
+        raise UserError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+    return sock
 
 
 @contextlib.asynccontextmanager
@@ -157,15 +252,10 @@ async def running_server(
 
     ``port=0`` picks a free port. The server stops when the block exits.
     """
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    # Accepted connections inherit this: without it, an answer written in two pieces waits
-    # for the client's delayed ACK (about 40 ms per request on loopback).
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
+    app = create_app(competition, upload_limit)
+    sock = _bound_socket(host, port)
     bound_port = sock.getsockname()[1]
-    server = _EmbeddedServer(_config(create_app(competition, upload_limit), host, bound_port))
+    server = _EmbeddedServer(_config(app, host, bound_port))
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(server.serve, [sock])
@@ -173,7 +263,7 @@ async def running_server(
                 if server.should_exit:
                     raise RuntimeError(f"validation server failed to start on {host}:{bound_port}")
                 await anyio.sleep(0.01)
-            shown_host = f"[{host}]" if family == socket.AF_INET6 else host
+            shown_host = f"[{host}]" if sock.family == socket.AF_INET6 else host
             try:
                 yield f"http://{shown_host}:{bound_port}"
             finally:
@@ -188,61 +278,14 @@ def serve_forever(
     port: int = 5000,
     upload_limit: int = DEFAULT_UPLOAD_LIMIT,
 ) -> None:
-    """Run the server in the foreground until interrupted (``mlmaster serve``)."""
-    uvicorn.Server(_config(create_app(competition, upload_limit), host, port)).run()
+    """Run the server in the foreground until interrupted (``mlmaster serve``).
 
-
-async def validate_via_server(
-    url: str,
-    path: Path,
-    *,
-    request_timeout: float = 300.0,
-    retries: int = 2,
-    client: httpx.AsyncClient | None = None,
-) -> ValidationOutcome:
-    """Ask the server at ``url`` (ours or MLE-bench's) whether the file at ``path`` is valid.
-
-    Transport failures and 5xx answers are retried ``retries`` times, then raise
-    :class:`ValidationServerError`; an invalid submission is an outcome, not an error.
-    A caller that validates many files passes its own ``client``: opening one costs tens of
-    milliseconds, more than the validation itself.
+    The port is bound before uvicorn starts, so a busy one is a ``UserError`` (exit 2 with one
+    line), not uvicorn's own message and exit code.
     """
-    content = await anyio.Path(path).read_bytes()
-    endpoint = url.rstrip("/") + "/validate"
-    last_problem = ""
-    async with contextlib.AsyncExitStack() as stack:
-        if client is None:
-            client = await stack.enter_async_context(httpx.AsyncClient(timeout=request_timeout))
-        for attempt in range(retries + 1):
-            if attempt:
-                await anyio.sleep(min(0.5 * 2**attempt, 5.0))
-            try:
-                response = await client.post(
-                    endpoint, files={"file": (path.name or "submission.csv", content, "text/csv")}
-                )
-            except httpx.HTTPError as error:
-                last_problem = f"{type(error).__name__}: {error}"
-                continue
-            if response.status_code >= 500:
-                last_problem = f"HTTP {response.status_code}: {response.text[:200]}"
-                continue
-            return _outcome_from(response)
-    raise ValidationServerError(f"no verdict from {endpoint}: {last_problem}")
-
-
-def _outcome_from(response: httpx.Response) -> ValidationOutcome:
-    """A verdict from a server's answer; MLE-bench's server sends only the ``result`` text."""
+    app = create_app(competition, upload_limit)
+    sock = _bound_socket(host, port)
     try:
-        body: Any = response.json()
-    except ValueError:
-        body = None
-    if response.status_code != 200 or not isinstance(body, dict) or "result" not in body:
-        raise ValidationServerError(
-            f"unexpected answer from the validation server: HTTP {response.status_code} "
-            f"{response.text[:200]}"
-        )
-    message = str(body["result"])
-    is_valid = body.get("is_valid")
-    if not isinstance(is_valid, bool):
-        is_valid = message.strip() == VALID_MESSAGE
-    return ValidationOutcome(is_valid=is_valid, message=message)
+        uvicorn.Server(_config(app, host, port)).run(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,35 +1,57 @@
 """Is a submission file gradable? MLE-bench's checks, plus the metric's domain rules.
 
 Checks run in order and stop at the first failure, whose message says exactly what is wrong:
-the file exists, is a non-empty UTF-8 ``.csv`` that parses; it has the sample submission's
-columns; its ids are the answers' ids (as a set, any order, no repeats); every prediction is
-present and lies in the metric's domain; and finally the metric scores it without error.
-Garbage input (binary junk, another encoding, ragged rows) gives an invalid outcome, never an
-exception. The score computed on the way is never part of a :class:`ValidationOutcome`.
+the file exists, is a regular file within the size limit, is non-empty UTF-8 text (not UTF-16,
+not binary) that parses as CSV; it has the sample submission's columns; its ids are the test
+ids (as a set, any order, no repeats); every prediction is present and lies in the metric's
+domain. Grading then scores it with the metric. Garbage input (binary junk, another encoding,
+ragged rows) gives an invalid outcome, never an exception. The score computed when grading is
+never part of a :class:`ValidationOutcome`.
+
+What a submission is checked against (:class:`SubmissionRules`) is read once per competition:
+the answers' ids when the answers are there, else the sample submission's (the test ids), so a
+run without the private split still checks the format. A competition whose own files are
+broken raises :class:`CompetitionFilesError` naming the file; that is never the submission's
+fault.
+
+Memory stays bounded whatever a script writes: the file is checked as a stream (size, encoding,
+NUL bytes) before it is parsed, and no more rows are parsed than the test set has plus one.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import math
-from collections.abc import Iterable
+import os
+import stat
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
-from mlmaster.competition.layout import Competition, read_table
+from mlmaster.competition.layout import ROUND_TRIP, Competition
 from mlmaster.competition.metrics import InvalidSubmissionError
+from mlmaster.errors import UserError
 from mlmaster.logs import get_logger
 
 VALID_MESSAGE = "Submission is valid."
 INVALID_PREFIX = "Submission invalid! "
 SHOWN = 5  # how many offending ids or values a message lists before "and N more"
+SHOWN_CHARS = 40  # longest value or column name a message quotes before cutting it
+DEFAULT_SIZE_LIMIT = 512 * 1024**2  # bytes; settings grader.upload_limit
+HEADER_LIMIT = 1024**2  # a header line longer than this is not a submission's
+CHUNK = 1024**2  # bytes read at a time while streaming the file's checks
 
 log = get_logger(__name__)
+# The csv module refuses fields over 128 KiB; a header within HEADER_LIMIT must still parse, so
+# that an absurd column name is reported as the wrong column it is.
+csv.field_size_limit(max(csv.field_size_limit(), HEADER_LIMIT))
 
 
 class ValidationOutcome(BaseModel):
@@ -57,69 +79,347 @@ class ScoredSubmission:
     score: float | None
 
 
+class CompetitionFilesError(UserError):
+    """The competition's own files (answers, sample submission) cannot be used as they are."""
+
+
 class _Invalid(Exception):
     """Raised inside the checks; its message becomes the invalid outcome's reason."""
 
 
+@dataclass(frozen=True)
+class SubmissionRules:
+    """What a submission of one competition is checked against, read once.
+
+    ``answers`` is None without the private split: the format is then checked against the
+    sample submission's columns and ids, and nothing can be scored.
+    """
+
+    competition: Competition
+    columns: list[str]  # the sample submission's header, in order
+    ids: pd.Index | None  # the test ids (unique, as text); None when nothing lists them
+    ids_source: Path | None  # the file they come from, for messages
+    reference: pd.DataFrame | None  # a table holding the target columns (answers or sample)
+    answers: pd.DataFrame | None
+    size_limit: int
+
+    @classmethod
+    def of(
+        cls, competition: Competition, size_limit: int = DEFAULT_SIZE_LIMIT, *, strict: bool = True
+    ) -> SubmissionRules:
+        """Read the competition's answers (or sample) once.
+
+        ``strict`` (grading, the validation server) raises :class:`CompetitionFilesError`
+        naming a broken file. Otherwise (a run's own validation) a broken or foreign answers
+        file is warned about and the format alone is checked: the competition's files never
+        make a node invalid.
+        """
+        spec = competition.spec
+        columns = _lenient(
+            strict, _sample_columns, competition, [spec.id_column, *spec.target_columns]
+        )
+        answers = _lenient(strict, _read_answers, competition, None)
+        if answers is not None:
+            ids_source: Path | None = competition.answers_path
+            reference: pd.DataFrame | None = answers
+        else:
+            nothing: tuple[Path | None, pd.DataFrame | None] = (None, None)
+            ids_source, reference = _lenient(
+                strict, _reference_without_answers, competition, nothing
+            )
+        ids = None if reference is None else pd.Index(reference[spec.id_column].astype(str))
+        return cls(competition, columns, ids, ids_source, reference, answers, size_limit)
+
+    @property
+    def format_only(self) -> bool:
+        return self.answers is None
+
+    def check(self, path: Path) -> ValidationOutcome:
+        """The verdict on the file at ``path``; never reveals a score, never raises for it."""
+        try:
+            self._checked_frame(path)
+        except _Invalid as problem:
+            return ValidationOutcome.invalid(str(problem))
+        return ValidationOutcome.valid()
+
+    def check_and_score(self, path: Path) -> ScoredSubmission:
+        """Every check, then the metric on the answers (which grading needs)."""
+        if self.answers is None:
+            raise CompetitionFilesError(
+                f"{self.competition.spec.id}: no answers at {self.competition.answers_path}; "
+                "grading needs the private split"
+            )
+        try:
+            submission = self._checked_frame(path)
+            spec = self.competition.spec
+            score = self.competition.metric.score(self.answers, submission, spec)
+        except (_Invalid, InvalidSubmissionError) as problem:
+            return ScoredSubmission(ValidationOutcome.invalid(str(problem)), None)
+        except Exception as error:  # the metric failed on this input: like MLE-bench, invalid
+            log.warning("grading_failed", path=str(path), error=repr(error))
+            return ScoredSubmission(
+                ValidationOutcome.invalid(f"the metric could not score it: {error}"), None
+            )
+        return ScoredSubmission(ValidationOutcome.valid(), score)
+
+    def _checked_frame(self, path: Path) -> pd.DataFrame:
+        id_column = self.competition.spec.id_column
+        rows = None if self.ids is None else len(self.ids)
+        submission = _read_submission(path, id_column, self.columns, self.size_limit, rows)
+        if self.ids is not None:
+            _check_ids(submission, self.ids, id_column)
+        for column in self.competition.spec.target_columns:
+            if column in submission.columns:
+                _check_column(submission, column, self)
+        return submission
+
+
 def validate_submission(competition: Competition, path: Path) -> ValidationOutcome:
     """Check the submission at ``path`` against ``competition``; never reveals a score."""
-    return check_and_score(competition, path).outcome
+    return SubmissionRules.of(competition).check(path)
 
 
 def check_and_score(competition: Competition, path: Path) -> ScoredSubmission:
-    """Run every check, then the metric. Problems with the answers themselves still raise."""
-    answers = competition.answers()
-    try:
-        submission = _read_submission(path, competition.spec.id_column)
-        _check_columns(submission, competition.sample_columns())
-        _check_ids(submission, answers, competition.spec.id_column)
-        for column in competition.spec.target_columns:
-            _check_column(submission, column, competition)
-        score = competition.metric.score(answers, submission, competition.spec)
-    except (_Invalid, InvalidSubmissionError) as problem:
-        return ScoredSubmission(ValidationOutcome.invalid(str(problem)), None)
-    except Exception as error:  # the metric failed on this input: like MLE-bench, invalid
-        log.warning("grading_failed", path=str(path), error=repr(error))
-        return ScoredSubmission(
-            ValidationOutcome.invalid(f"the metric could not score it: {error}"), None
-        )
-    return ScoredSubmission(ValidationOutcome.valid(), score)
+    """Run every check, then the metric. Problems with the answers themselves raise."""
+    return SubmissionRules.of(competition).check_and_score(path)
 
 
-def _read_submission(path: Path, id_column: str) -> pd.DataFrame:
-    if not path.is_file():
-        raise _Invalid(f"no file at {path}")
-    if path.suffix.lower() != ".csv":
-        raise _Invalid(f"{path.name} is not a .csv file")
+# --- the competition's own files ----------------------------------------------------------
+
+_T = TypeVar("_T")
+
+
+def _lenient(
+    strict: bool, read: Callable[[Competition], _T], competition: Competition, fallback: _T
+) -> _T:
+    """``read(competition)``; when not strict, a broken file is warned about, not fatal."""
     try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise _Invalid(f"the file could not be read: {error.strerror or error}") from None
-    if not data.strip():
-        raise _Invalid("the file is empty; it needs a header line and one row per test id")
-    if b"\x00" in data:
-        raise _Invalid("the file holds NUL bytes: it is binary, not a CSV text file")
+        return read(competition)
+    except CompetitionFilesError as error:
+        if strict:
+            raise
+        log.warning("competition file unusable; validating the format only", problem=str(error))
+        return fallback
+
+
+def _sample_columns(competition: Competition) -> list[str]:
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise _Invalid(
-            f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} at offset "
-            f"{error.start}); save it as UTF-8 CSV"
+        return competition.sample_columns()
+    except (OSError, ValueError, UnicodeDecodeError) as error:
+        raise CompetitionFilesError(
+            f"{competition.spec.id}: the sample submission {competition.paths.sample_submission} "
+            f"cannot be read ({_reason(error)}); fix or replace that file"
         ) from None
-    header = next(csv.reader(io.StringIO(text)), [])
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise _Invalid(f"column(s) {_listing(repeated)} appear more than once in the header")
+
+
+def _read_answers(competition: Competition) -> pd.DataFrame | None:
+    """The answers, checked to hold the id and target columns; None when there are none."""
+    path = competition.answers_path
+    if not path.is_file():
+        return None
+    if path.suffix.lower() != ".csv":
+        raise CompetitionFilesError(
+            f"{competition.spec.id}: the answers file {path} is not a CSV; only CSV answers "
+            "are read here"
+        )
     try:
-        frame = read_table(io.StringIO(text), id_column)
+        answers = competition.answers()
+    except UserError:
+        raise
+    except Exception as error:  # pandas raises several types for a broken table
+        raise CompetitionFilesError(
+            f"{competition.spec.id}: the answers file {path} cannot be read ({_reason(error)}); "
+            "fix or re-prepare it"
+        ) from None
+    _require_columns(competition, answers, path)
+    _require_unique_ids(answers, competition.spec.id_column, path)
+    return answers
+
+
+def _reference_without_answers(competition: Competition) -> tuple[Path | None, pd.DataFrame | None]:
+    """Without answers, the test ids come from the sample submission, else the test table."""
+    spec = competition.spec
+    candidates: list[Path] = []
+    sample = competition.paths.sample_submission
+    if sample is not None:
+        candidates.append(sample)
+    if spec.test_file:
+        candidates.append(competition.paths.public_dir / spec.test_file)
+    for path in candidates:
+        if path.suffix.lower() != ".csv" or not path.is_file():
+            continue
+        try:
+            header = pd.read_csv(path, nrows=0).columns
+            if spec.id_column not in header:
+                continue
+            # Only the columns validation compares (a test table may be gigabytes of features).
+            wanted = [c for c in [spec.id_column, *spec.target_columns] if c in header]
+            table = pd.read_csv(path, usecols=wanted, dtype={spec.id_column: str}, **ROUND_TRIP)
+        except Exception as error:  # pandas raises several types for a broken table
+            raise CompetitionFilesError(
+                f"{spec.id}: {path} cannot be read ({_reason(error)}); fix or replace that file"
+            ) from None
+        _require_unique_ids(table, spec.id_column, path)
+        log.info("validating the format only", competition=spec.id, test_ids_from=str(path))
+        return path, table
+    log.warning("validating the format only, without a list of test ids", competition=spec.id)
+    return None, None
+
+
+def _require_columns(competition: Competition, table: pd.DataFrame, path: Path) -> None:
+    spec = competition.spec
+    missing = [c for c in [spec.id_column, *spec.target_columns] if c not in table.columns]
+    if missing:
+        raise CompetitionFilesError(
+            f"{spec.id}: the answers file {path} lacks column(s) {_listing(missing)} that the "
+            f"competition's spec names (it has {_listing(table.columns)}); fix the spec or "
+            "re-prepare the answers"
+        )
+
+
+def _require_unique_ids(table: pd.DataFrame, id_column: str, path: Path) -> None:
+    ids = table[id_column]
+    if ids.isna().any() or ids.duplicated().any():
+        raise CompetitionFilesError(
+            f"{path}: the id column {id_column!r} has empty or repeated ids; the test ids must be "
+            "unique, so fix or re-prepare that file"
+        )
+
+
+def _reason(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:200]}" if text else type(error).__name__
+
+
+# --- reading the submission ---------------------------------------------------------------
+
+
+def _read_submission(
+    path: Path, id_column: str, columns: list[str], size_limit: int, rows: int | None
+) -> pd.DataFrame:
+    """The submission as a table, after the stream checks; at most ``rows + 1`` rows parsed."""
+    head = _check_stream(path, size_limit)
+    header = _header(head, id_column)
+    _check_columns(header, columns)
+    try:
+        frame = pd.read_csv(
+            path,
+            dtype={id_column: str},
+            encoding="utf-8-sig",
+            nrows=None if rows is None else rows + 1,
+            **ROUND_TRIP,
+        )
     except Exception as error:  # pandas raises several types for malformed text
-        raise _Invalid(f"the file could not be parsed as CSV: {error}") from None
+        raise _Invalid(f"the file could not be parsed as CSV: {_reason(error)}") from None
+    _check_columns([str(c) for c in frame.columns], columns)
+    if rows is not None and len(frame) > rows:
+        raise _Invalid(f"the file has more than {rows} rows, one per test id")
     return frame
 
 
-def _check_columns(submission: pd.DataFrame, expected: list[str]) -> None:
-    missing = [c for c in expected if c not in submission.columns]
-    extra = [c for c in submission.columns if c not in expected]
+def file_problem(path: Path, size_limit: int) -> str | None:
+    """What makes ``path`` no submission before its content is read (absent, not a regular
+    ``.csv`` file, over ``size_limit`` bytes); None when nothing does."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return f"no file at {path}"
+    except OSError as error:
+        return f"the file could not be read: {error.strerror or error}"
+    return _stat_problem(path, info, size_limit)
+
+
+def _stat_problem(path: Path, info: os.stat_result, size_limit: int) -> str | None:
+    if not stat.S_ISREG(info.st_mode):  # a folder, a FIFO (reading one would block), a device
+        return f"no file at {path} (it is not a regular file)"
+    if path.suffix.lower() != ".csv":
+        return f"{path.name} is not a .csv file"
+    if info.st_size > size_limit:
+        return (
+            f"the file is {info.st_size} bytes, over the limit of {size_limit} bytes; a "
+            "submission holds one short row per test id"
+        )
+    return None
+
+
+def _check_stream(path: Path, size_limit: int) -> bytes:
+    """Size, encoding and NUL bytes, read in chunks; returns the file's first chunk."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise _Invalid(f"no file at {path}") from None
+    except OSError as error:
+        raise _Invalid(f"the file could not be read: {error.strerror or error}") from None
+    problem = _stat_problem(path, os.fstat(fd), size_limit)
+    if problem is not None:
+        os.close(fd)
+        raise _Invalid(problem)
+    with os.fdopen(fd, "rb") as stream:
+        head = stream.read(CHUNK)
+        _check_encoding(head)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        chunk, offset, blank = head, 0, True
+        try:
+            while chunk:
+                if b"\x00" in chunk:
+                    raise _Invalid("the file holds NUL bytes: it is binary, not a CSV text file")
+                decoder.decode(chunk)
+                blank = blank and not chunk.strip()
+                offset += len(chunk)
+                chunk = stream.read(CHUNK)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError as error:
+            at = offset + error.start
+            raise _Invalid(
+                f"the file is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+                f"{at}); save it as UTF-8 CSV"
+            ) from None
+        except OSError as error:
+            raise _Invalid(f"the file could not be read: {error.strerror or error}") from None
+    if blank:
+        raise _Invalid("the file is empty; it needs a header line and one row per test id")
+    return head
+
+
+def _check_encoding(head: bytes) -> None:
+    """Name the encodings a Windows tool writes, instead of calling them binary."""
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
+        if head.startswith(bom):
+            raise _Invalid(f"the file is {name} text; save it as UTF-8 CSV")
+    sample = head[:200]
+    if len(sample) >= 4 and sample.count(b"\x00") * 3 >= len(sample):
+        raise _Invalid(
+            "the file looks like UTF-16 text (every other byte is NUL); save it as UTF-8"
+        )
+
+
+def _header(head: bytes, id_column: str) -> list[str]:
+    """The header line's names, read from the first chunk (any line ending: LF, CRLF, CR)."""
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]
+    if not ends and len(head) >= min(CHUNK, HEADER_LIMIT):
+        raise _Invalid(
+            f"the header line is longer than {HEADER_LIMIT} bytes; it must name the columns"
+        )
+    line = head[: min(ends)] if ends else head
+    text = line.decode("utf-8-sig", errors="replace")
+    try:
+        names = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as error:
+        raise _Invalid(f"the header line could not be parsed as CSV: {error}") from None
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise _Invalid(f"column(s) {_listing(repeated)} appear more than once in the header")
+    return names
+
+
+def _check_columns(header: list[str], expected: list[str]) -> None:
+    missing = [c for c in expected if c not in header]
+    extra = [c for c in header if c not in expected]
     problems = []
     if missing:
         problems.append(f"missing column(s) {_listing(missing)}")
@@ -129,17 +429,23 @@ def _check_columns(submission: pd.DataFrame, expected: list[str]) -> None:
         raise _Invalid(f"{'; '.join(problems)}; the columns must be {_listing(expected)}")
 
 
-def _check_ids(submission: pd.DataFrame, answers: pd.DataFrame, id_column: str) -> None:
+# --- the rows -------------------------------------------------------------------------------
+
+
+def _check_ids(submission: pd.DataFrame, expected: pd.Index, id_column: str) -> None:
     ids = submission[id_column]
+    given = pd.Index(ids)
+    plain = len(given) == len(expected) and given.is_unique and not given.hasnans
+    if plain and (given.equals(expected) or bool((given.get_indexer(expected) >= 0).all())):
+        return  # the usual case, decided by one hash join; the rest only explains
     if ids.isna().any():
         rows = _rows(ids.isna())
         raise _Invalid(f"column {id_column!r} is empty in {len(rows)} row(s): {_listing(rows)}")
     repeated = ids[ids.duplicated()].unique().tolist()
     if repeated:
         raise _Invalid(f"{len(repeated)} id(s) appear more than once: {_listing(repeated)}")
-    expected = answers[id_column]
     found = pd.Index(ids).get_indexer(expected)  # one hash join; ids are unique by now
-    missing = expected[found < 0].tolist()  # in the answers' order
+    missing = expected[found < 0].tolist()  # in the test set's order
     matched = int((found >= 0).sum())
     extra = ids[~ids.isin(expected)].tolist() if matched < len(ids) else []  # file's order
     if missing or extra:
@@ -149,13 +455,14 @@ def _check_ids(submission: pd.DataFrame, answers: pd.DataFrame, id_column: str) 
         if extra:
             parts.append(f"{len(extra)} id(s) not in the test set: {_listing(extra)}")
         raise _Invalid("; ".join(parts))
-    if len(submission) != len(answers):  # unreachable with unique, matching ids; kept as a guard
-        raise _Invalid(f"the file has {len(submission)} rows, expected {len(answers)}")
 
 
-def _check_column(submission: pd.DataFrame, column: str, competition: Competition) -> None:
+def _check_column(submission: pd.DataFrame, column: str, rules: SubmissionRules) -> None:
     """No missing prediction, and every value inside the metric's domain."""
+    competition = rules.competition
     values = submission[column]
+    if _plainly_valid(values, competition.metric.domain, competition.spec.labels):
+        return  # the usual case, decided on the raw array; the rest only explains
     ids = submission[competition.spec.id_column]
     if values.isna().any():
         rows = _rows(values.isna())
@@ -168,14 +475,18 @@ def _check_column(submission: pd.DataFrame, column: str, competition: Competitio
         return
     if domain == "label":
         _check_declared_labels(values, ids, column, competition.spec.labels)
+        kind = _reference_kind(rules.reference, column)
+        if kind is not None:
+            numbers = _numbers(values, ids, column, "labels that are numbers, as the answers' are")
+            fractional = numbers % 1 != 0
+            if kind == "integers" and fractional.any():
+                raise _Invalid(
+                    f"column {column!r} must hold whole-number labels, as the answers' are; "
+                    f"{int(fractional.sum())} value(s) are not, "
+                    f"first {_where(fractional, ids, values)}"
+                )
         return
-    numbers = pd.to_numeric(values, errors="coerce")
-    not_numbers = numbers.isna()
-    if not_numbers.any():
-        raise _Invalid(
-            f"column {column!r} must hold numbers; {int(not_numbers.sum())} value(s) are not, "
-            f"first {_where(not_numbers, ids, values)}"
-        )
+    numbers = _numbers(values, ids, column, "numbers")
     infinite = ~np.isfinite(numbers.to_numpy(dtype=float))
     if infinite.any():
         mask = pd.Series(infinite, index=values.index)
@@ -203,6 +514,46 @@ def _check_column(submission: pd.DataFrame, column: str, competition: Competitio
                 f"value(s) are not, first {_where(fractional, ids, values)}"
             )
         _check_declared_labels(numbers.astype("int64"), ids, column, competition.spec.labels)
+
+
+def _plainly_valid(values: pd.Series, domain: str, labels: list[int | str] | None) -> bool:
+    """Whether a numeric column is clearly inside its domain (False: check it in detail)."""
+    if domain in ("ranking", "label") or values.dtype.kind not in "fiu":
+        return False
+    array = values.to_numpy(dtype=float)
+    if not np.isfinite(array).all():
+        return False
+    if domain == "probability":
+        return bool(array.min(initial=0.0) >= 0 and array.max(initial=0.0) <= 1)
+    if domain == "non_negative":
+        return bool(array.min(initial=0.0) >= 0)
+    if domain == "integer_label":
+        return not labels and bool((np.mod(array, 1) == 0).all())
+    return True
+
+
+def _numbers(values: pd.Series, ids: pd.Series, column: str, what: str) -> pd.Series:
+    numbers = pd.to_numeric(values, errors="coerce")
+    not_numbers = numbers.isna()
+    if not_numbers.any():
+        raise _Invalid(
+            f"column {column!r} must hold {what}; {int(not_numbers.sum())} value(s) are not, "
+            f"first {_where(not_numbers, ids, values)}"
+        )
+    return numbers
+
+
+def _reference_kind(reference: pd.DataFrame | None, column: str) -> str | None:
+    """How the answers (or sample) hold ``column``'s labels: "integers", "numbers", or None
+    (text, or unknown), which decides how a submission's labels compare with them."""
+    if reference is None or column not in reference.columns:
+        return None
+    values = reference[column]
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return None
+    array = values.to_numpy(dtype=float)
+    finite = array[np.isfinite(array)]
+    return "integers" if bool((np.mod(finite, 1) == 0).all()) else "numbers"
 
 
 def _check_declared_labels(
@@ -239,21 +590,24 @@ def _where(mask: pd.Series, ids: pd.Series, values: pd.Series | None = None) -> 
     """The first row where ``mask`` holds, with its id and, if given, its value."""
     position = int(np.flatnonzero(mask.to_numpy())[0])
     shown = "" if values is None else f"{_short(values.iloc[position])} "
-    return f"{shown}at row {position + 1} (id {ids.iloc[position]!r})"
+    return f"{shown}at row {position + 1} (id {_short(ids.iloc[position])})"
 
 
 def _short(value: object) -> str:
+    """``repr`` of a value, cut to a readable length (a script may write megabyte cells)."""
     if isinstance(value, np.generic):  # numpy scalars print as np.float64(...) otherwise
         value = value.item()
     if isinstance(value, float) and not math.isnan(value):
         return repr(value)
     text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
+    if len(text) <= SHOWN_CHARS:
+        return text
+    return f"{text[: SHOWN_CHARS - 3]}... ({len(str(value))} characters)"
 
 
 def _listing(items: Iterable[object]) -> str:
     """A few items quoted, then how many more: 'a', 'b', 'c' and 12 more."""
     items = list(items)
-    shown = ", ".join(repr(i) for i in items[:SHOWN])
+    shown = ", ".join(_short(i) for i in items[:SHOWN])
     rest = len(items) - SHOWN
     return f"{shown} and {rest} more" if rest > 0 else shown

@@ -24,12 +24,10 @@ from pathlib import Path
 
 import anyio
 import anyio.abc
-import httpx
 
 from mlmaster.competition.layout import Competition
 from mlmaster.competition.metric_choice import MetricChoice
-from mlmaster.competition.server import running_server, validate_via_server
-from mlmaster.competition.validation import ValidationOutcome
+from mlmaster.competition.validators import check_grader, open_validator
 from mlmaster.environment import Environment, discover
 from mlmaster.environment.notes import benchmark_notes, with_notes
 from mlmaster.execution.runner import Executor
@@ -108,6 +106,7 @@ async def open_run(
     coder = build_coder(settings, accountant)
     reviewer = build_reviewer(settings, accountant)
     executor = Executor(settings.execution)
+    await check_grader(settings.grader)
     preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
     environment = await anyio.to_thread.run_sync(discover_environment, settings, executor)
     point: ResumePoint | None = None
@@ -152,18 +151,9 @@ async def open_run(
 
     async with contextlib.AsyncExitStack() as stack:
         stack.callback(lock.release)  # last out: the journal is closed before the lock goes
-        url = settings.grader.url
-        if url is None:
-            url = await stack.enter_async_context(
-                running_server(competition, upload_limit=settings.grader.upload_limit)
-            )
-
-        grader_url: str = url
-        # One client for the whole run: a new one per node costs more than the validation.
-        http = await stack.enter_async_context(httpx.AsyncClient(timeout=300.0))
-
-        async def validate(path: Path) -> ValidationOutcome:
-            return await validate_via_server(grader_url, path, client=http)
+        # In process unless grader.url names a server (checked before the run directory was
+        # made, so a wrong URL stops the run before anything is written).
+        validator = await stack.enter_async_context(open_validator(settings.grader, competition))
 
         state = RunState(
             settings=settings,
@@ -177,7 +167,7 @@ async def open_run(
             executor=executor,
             budget=budget,
             accountant=accountant,
-            validate=validate,
+            validate=validator.validate,
             description=with_notes(
                 competition.description(),
                 benchmark_notes(settings.competition.instructions_file),

@@ -11,7 +11,7 @@ import time
 
 import anyio
 
-from mlmaster.competition.server import ValidationServerError
+from mlmaster.competition.validators import ValidationUnavailable
 from mlmaster.execution.pruning import prune_working
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.execution.workspace import Workspace
@@ -173,10 +173,11 @@ async def _execute_and_review(
         try:
             verdict = await state.validate(result.submission_path)
             valid, message = verdict.is_valid, verdict.message
-        except ValidationServerError as error:
-            # The grader being down is not the node's fault: record it, do not call it buggy.
+        except ValidationUnavailable as error:
+            # No verdict (the grader stayed down past grader.patience) is not the node's fault:
+            # its validity stays unknown, it is not called buggy.
             log.warning("validation_unavailable", error=str(error))
-            message = f"validation server unavailable: {error}"
+            message = f"validation unavailable: {error}"
         timing.validate_s = time.perf_counter() - began
 
     began = time.perf_counter()

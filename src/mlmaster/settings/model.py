@@ -260,9 +260,31 @@ class CompetitionSettings(Group):
 
 class GraderSettings(Group):
     url: str | None = Field(
-        None, description="validation server to use; an embedded one starts when unset"
+        None,
+        description="an external validation server (MLE-bench's grading server); unset: "
+        "submissions are validated in process",
     )
-    upload_limit: ByteSize = Field(512 * 1024**2, description="largest accepted upload")
+    validator: Literal["auto", "in-process", "http"] = Field(
+        "auto",
+        description="how submissions are validated: in process (the grader's own checks), or "
+        "over HTTP at grader.url; auto: http when grader.url is set",
+    )
+    upload_limit: ByteSize = Field(
+        512 * 1024**2,
+        description="largest submission validated or accepted for upload; larger is invalid",
+    )
+    patience: Duration = Field(
+        1800.0,
+        description="how long one validation retries an unreachable grader before its verdict "
+        "is recorded as unknown",
+    )
+    request_timeout: Duration = Field(300.0, description="one validation request's time limit")
+
+    @model_validator(mode="after")
+    def _http_needs_url(self) -> GraderSettings:
+        if self.validator == "http" and not self.url:
+            raise ValueError("grader.validator = http needs grader.url (the server to ask)")
+        return self
 
 
 class LogSettings(Group):

@@ -35,6 +35,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         (["diabetes", "--cpus", "0-8191"], {}, "names CPUs "),
         (["diabetes", "--time-limit", "1m"], {}, "final_reserve (120 s) must be below"),
         (["diabetes", "--time-limit", "1e400"], {}, "not a usable duration"),
+        (
+            ["diabetes"],
+            {"MLMASTER_GRADER__URL": "http://127.0.0.1:9"},  # nothing listens on port 9
+            "grader.url http://127.0.0.1:9 does not answer GET /health",
+        ),
     ],
 )
 def test_bad_input(

@@ -27,12 +27,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from mlmaster.competition import server as server_module
 from mlmaster.competition.layout import Competition, load_competition
-from mlmaster.competition.server import (
-    ValidationServerError,
-    running_server,
-    validate_via_server,
-)
+from mlmaster.competition.server import running_server
+from mlmaster.competition.validation import CompetitionFilesError
+from mlmaster.competition.validators.base import ValidationUnavailable
+from mlmaster.competition.validators.http import HttpValidator
 
 
 @pytest.fixture
@@ -112,15 +112,24 @@ async def test_exp_id_header_must_name_the_served_competition(auc: Competition) 
     assert other.status_code == 400 and "'rmse'" in other.json()["error"]
 
 
-async def test_server_fault_is_500_with_details(auc: Competition) -> None:
+async def test_server_fault_is_500_with_details(
+    auc: Competition, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     content = auc.paths.sample_submission.read_bytes()
-    auc.answers_path.unlink()  # the answers vanish before the first request reads them
+    monkeypatch.setattr("tempfile.tempdir", str(tmp_path / "gone"))  # uploads cannot be saved
     async with running_server(auc) as url, httpx.AsyncClient() as client:
         response = await client.post(f"{url}/validate", files={"file": ("s.csv", content)})
     assert response.status_code == 500
     body = response.json()
     assert body["error"] == "An unexpected error occurred."
-    assert "answers.csv" in body["details"]
+    assert "gone" in body["details"]
+
+
+async def test_a_broken_answers_file_stops_the_server_before_it_serves(auc: Competition) -> None:
+    auc.answers_path.write_text("not_the_id,target\nr1,1\n")
+    with pytest.raises(CompetitionFilesError, match=r"answers\.csv lacks column"):
+        async with running_server(auc):
+            pass
 
 
 async def test_upload_over_the_limit_is_413_by_header_and_while_streaming(
@@ -192,16 +201,23 @@ async def test_twenty_concurrent_validations_get_their_own_answers(
             assert f"{1.0 + i!r} at row {i + 1} " in str(results[i]["result"])
 
 
-async def test_client_helper_reads_our_server(auc: Competition, tmp_path: Path) -> None:
+async def validate_over_http(url: str, path: Path, patience: float = 5.0) -> object:
+    async with httpx.AsyncClient() as client:
+        validator = HttpValidator(url, client, size_limit=10**9, patience=patience)
+        return await validator.validate(path)
+
+
+async def test_http_validator_reads_our_server(auc: Competition, tmp_path: Path) -> None:
     bad = write_frame_edit(auc.paths.root, "missing_column", tmp_path)
     async with running_server(auc) as url:
-        good = await validate_via_server(url, auc.paths.sample_submission)
-        invalid = await validate_via_server(url + "/", bad)
-    assert good.is_valid and good.message == "Submission is valid."
-    assert not invalid.is_valid and "missing column(s) 'target'" in invalid.message
+        good = await validate_over_http(url, auc.paths.sample_submission)
+        invalid = await validate_over_http(url + "/", bad)
+    assert good.is_valid and good.message == "Submission is valid."  # type: ignore[attr-defined]
+    assert not invalid.is_valid  # type: ignore[attr-defined]
+    assert "missing column(s) 'target'" in invalid.message  # type: ignore[attr-defined]
 
 
-async def test_client_helper_reads_mlebench_answers_without_is_valid() -> None:
+async def test_http_validator_reads_mlebench_answers_without_is_valid(tmp_path: Path) -> None:
     """MLE-bench's server sends only the result text; the verdict is read from it."""
     verdicts = iter(["Submission is valid.", "Submission invalid! bad ids"])
 
@@ -212,6 +228,8 @@ async def test_client_helper_reads_mlebench_answers_without_is_valid() -> None:
     import uvicorn
 
     app = Starlette(routes=[Route("/validate", validate, methods=["POST"])])
+    path = tmp_path / "s.csv"
+    path.write_text("id,target\n")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
@@ -220,20 +238,22 @@ async def test_client_helper_reads_mlebench_answers_without_is_valid() -> None:
             group.start_soon(server.serve, [sock])
             while not server.started:  # noqa: ASYNC110 (uvicorn offers no start event)
                 await anyio.sleep(0.01)
-            path = Path(__file__)
-            first = await validate_via_server(f"http://127.0.0.1:{port}", path)
-            second = await validate_via_server(f"http://127.0.0.1:{port}", path)
+            first = await validate_over_http(f"http://127.0.0.1:{port}", path)
+            second = await validate_over_http(f"http://127.0.0.1:{port}", path)
             server.should_exit = True
-    assert first.is_valid is True
-    assert second.is_valid is False and second.message.endswith("bad ids")
+    assert first.is_valid is True  # type: ignore[attr-defined]
+    assert second.is_valid is False  # type: ignore[attr-defined]
+    assert second.message.endswith("bad ids")  # type: ignore[attr-defined]
 
 
-async def test_client_helper_raises_when_nothing_listens(tmp_path: Path) -> None:
+async def test_http_validator_without_a_server_has_no_verdict(tmp_path: Path) -> None:
+    path = tmp_path / "s.csv"
+    path.write_text("id,target\n")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # bound but not listening: connections are refused
-        with pytest.raises(ValidationServerError, match="no verdict"):
-            await validate_via_server(f"http://127.0.0.1:{port}", Path(__file__), retries=0)
+        with pytest.raises(ValidationUnavailable, match="no verdict"):
+            await validate_over_http(f"http://127.0.0.1:{port}", path, patience=0)
 
 
 def _free_port() -> int:
@@ -299,4 +319,115 @@ def test_serve_command_without_competition_exits_2(data_dir: Path) -> None:
     )
     assert done.returncode == 2
     assert "COMPETITION_ID" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+async def test_a_malformed_multipart_body_is_400(auc: Competition) -> None:
+    async with running_server(auc) as url, httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{url}/validate",
+            content=b"--b\r\nContent-Disposition: form-data; name=file\r\n\r\ntruncated",
+            headers={"Content-Type": "multipart/form-data; boundary=b"},
+        )
+        no_boundary = await client.post(
+            f"{url}/validate",
+            content=b"x",
+            headers={"Content-Type": "multipart/form-data"},
+        )
+    assert response.status_code == 400, response.text
+    assert no_boundary.status_code == 400, no_boundary.text
+    assert "multipart" in response.json()["error"]
+
+
+async def _raw(port: int, data: bytes) -> anyio.abc.SocketStream:
+    stream = await anyio.connect_tcp("127.0.0.1", port)
+    await stream.send(data)
+    return stream
+
+
+async def _closed_within(stream: anyio.abc.SocketStream, seconds: float) -> bytes:
+    """What the server sends before it closes the connection (fails if it stays open)."""
+    received = b""
+    with anyio.fail_after(seconds):
+        while True:
+            try:
+                received += await stream.receive()
+            except (anyio.EndOfStream, anyio.BrokenResourceError, ConnectionResetError):
+                return received
+
+
+async def test_half_sent_headers_and_bodies_are_not_kept_open(
+    auc: Competition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "HEADER_TIMEOUT", 0.5)
+    monkeypatch.setattr(server_module, "BODY_TIMEOUT", 0.5)
+    async with running_server(auc) as url:
+        port = int(url.rsplit(":", 1)[1])
+        headers = await _raw(port, b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Le")
+        body = await _raw(
+            port,
+            b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n\r\n--b\r\n",
+        )
+        assert await _closed_within(headers, 20) == b""
+        answer = await _closed_within(body, 20)
+        # The server is still there for others.
+        async with httpx.AsyncClient() as client:
+            health = await client.get(f"{url}/health")
+    assert b" 408 " in answer.split(b"\r\n")[0]
+    assert health.status_code == 200
+
+
+async def test_connections_past_the_limit_get_503(
+    auc: Competition, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server_module, "MAX_CONNECTIONS", 2)
+    async with running_server(auc) as url:
+        port = int(url.rsplit(":", 1)[1])
+        holders = [await _raw(port, b"GET /health HTTP/1.1\r\nHost: x\r\n") for _ in range(2)]
+        await anyio.sleep(0.2)
+        async with httpx.AsyncClient() as client:
+            refused = await client.get(f"{url}/health")
+        for holder in holders:
+            await holder.aclose()
+    assert refused.status_code == 503
+
+
+async def test_huge_header_fields_get_a_clear_answer(auc: Competition, tmp_path: Path) -> None:
+    name = "x" * 200_000
+    path = tmp_path / "wide.csv"
+    path.write_text(f"id,{name}\nr100,0.5\n")
+    async with running_server(auc) as url:
+        verdict = (await post(url, path)).json()
+    assert verdict["is_valid"] is False
+    assert "missing column(s) 'target'" in verdict["result"]
+    assert "(200000 characters)" in verdict["result"] and len(verdict["result"]) < 500
+
+
+def test_serve_on_a_busy_port_exits_2_in_one_line(auc: Competition, data_dir: Path) -> None:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("MLMASTER_")}
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "mlmaster",
+                "serve",
+                "auc",
+                "--data-dir",
+                str(data_dir),
+                "--port",
+                str(port),
+            ],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("mlmaster:")]
+    assert len(errors) == 1 and f"port {port}" in errors[0] and "in use" in errors[0]
     assert "Traceback" not in done.stderr
