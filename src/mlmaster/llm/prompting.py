@@ -135,15 +135,25 @@ def render_code_prompt(
 
 
 def render_review_prompt(
-    request: ReviewRequest, metric: float | None, *, json_mode: bool
+    request: ReviewRequest,
+    metric: float | None,
+    *,
+    json_mode: bool,
+    output_chars: int = REVIEW_OUTPUT_CHARS,
+    description_chars: int | None = None,
 ) -> PromptParts:
+    """The review prompt; ``output_chars`` and ``description_chars`` shorten the two long
+    parts when the prompt must fit a small context."""
+    description = request.description
+    if description_chars is not None and len(description) > description_chars:
+        description = description[:description_chars] + "\n[... description shortened ...]"
     user = render(
         "review.j2",
-        description=request.description,
+        description=description,
         plan=request.plan,
         code=request.code,
         execution=request.execution,
-        output=request.execution.output_tail(REVIEW_OUTPUT_CHARS),
+        output=request.execution.output_tail(output_chars) if output_chars > 0 else "",
         metric=metric,
         metric_prefix=METRIC_LINE_PREFIX,
         submission_valid=request.submission_valid,

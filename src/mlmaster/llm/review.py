@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError, field_validator
 from mlmaster.llm.client import Completion, Endpoint, LLMError
 from mlmaster.llm.coder import exchange_from
 from mlmaster.llm.extract import parse_metric_line
+from mlmaster.llm.fitting import estimate_tokens, prompt_budget
 from mlmaster.llm.prompting import (
     PromptParts,
     completion_prompt,
@@ -33,6 +34,13 @@ from mlmaster.logs import get_logger
 log = get_logger(__name__)
 
 TOOL_NAME = "submit_review"
+# (output chars, description chars) tried in turn when a review must fit a small context.
+REVIEW_CUTS: tuple[tuple[int, int | None], ...] = (
+    (3000, None),
+    (3000, 2000),
+    (1000, 800),
+    (400, 300),
+)
 NO_TOOL_CALL = f"the reviewer answered without calling {TOOL_NAME}"
 
 
@@ -185,6 +193,25 @@ class LLMReviewer:
                     self._use_tools = False
         return await self._ask_json(request, metric)
 
+    def _prompt(
+        self, request: ReviewRequest, metric: float | None, *, json_mode: bool
+    ) -> PromptParts:
+        """The review prompt, shortened (output, then description) to fit a known context."""
+        settings = self.endpoint.settings
+        budget = prompt_budget(settings.context_length, settings.max_tokens)
+        parts = render_review_prompt(request, metric, json_mode=json_mode)
+        for output_chars, description_chars in REVIEW_CUTS:
+            if budget is None or estimate_tokens(parts.system + parts.user) <= budget:
+                break
+            parts = render_review_prompt(
+                request,
+                metric,
+                json_mode=json_mode,
+                output_chars=output_chars,
+                description_chars=description_chars,
+            )
+        return parts
+
     def _tool_choice(self) -> Any:
         if self.endpoint.settings.force_tool_choice:
             return {"type": "function", "function": {"name": TOOL_NAME}}
@@ -212,7 +239,7 @@ class LLMReviewer:
     async def _ask_with_tool(
         self, request: ReviewRequest, metric: float | None
     ) -> tuple[Verdict | None, Exchange, str | None]:
-        parts = render_review_prompt(request, metric, json_mode=False)
+        parts = self._prompt(request, metric, json_mode=False)
         started = time.time()
         completion = await self._call(
             [{"role": "system", "content": parts.system}, {"role": "user", "content": parts.user}],
@@ -233,7 +260,7 @@ class LLMReviewer:
     async def _ask_json(
         self, request: ReviewRequest, metric: float | None
     ) -> tuple[Verdict | None, Exchange, str | None]:
-        parts = render_review_prompt(request, metric, json_mode=True)
+        parts = self._prompt(request, metric, json_mode=True)
         messages: list[dict[str, Any]] = [
             {"role": "system", "content": parts.system},
             {"role": "user", "content": parts.user},

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from mlmaster.llm.client import Endpoint, LLMError
 from mlmaster.llm.coder import LLMCoder
+from mlmaster.llm.fitting import estimate_tokens, prompt_budget
 from mlmaster.llm.requests import CodeRequest
+from mlmaster.llm.review import LLMReviewer
 from mlmaster.settings.model import EndpointSettings
 from mlmaster.testing.providers import API_KEY
 from mlmaster.testing.scripted_server import Reply, ScriptedServer
@@ -196,3 +199,17 @@ async def test_extra_body_headers_and_query_pass_through(
     assert received.headers["x-title"] == "mlmaster"
     assert received.query["route"] == "fallback"
     assert "temperature" not in received.body
+
+
+async def test_review_prompts_are_fitted_to_a_known_context_length(
+    server: ScriptedServer, endpoint: EndpointFactory, review_request: Callable[..., Any]
+) -> None:
+    long_output = "epoch line\n" * 3000 + "VALIDATION_METRIC: 0.75\n"
+    server.push(Reply(text='{"is_bug": false, "summary": "ok", "metric": 0.75}'))
+    reviewer = LLMReviewer(endpoint("feedback", function_calling="off", context_length=4096))
+    review = await reviewer.review(review_request(stdout=long_output))
+    sent = "".join(m["content"] for m in server.requests[0].body["messages"])
+    assert review.metric == 0.75
+    assert estimate_tokens(sent) <= (prompt_budget(4096, None) or 0)
+    assert "VALIDATION_METRIC: 0.75" in sent  # the tail of the output is what is kept
+    assert sent.count("epoch line") < 8000 // len("epoch line\n")
