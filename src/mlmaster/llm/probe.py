@@ -162,15 +162,15 @@ class _Prober:
 
     def _adapt_to(self, error: LLMError) -> bool:
         """Change one setting that explains ``error``; False when none does."""
-        message = str(error)
-        if self.settings.api_style == "completions" and error.status in (400, 404, 405):
-            self._adapt(
-                "the endpoint does not serve raw completions: using chat",
-                api_style="chat",
-            )
+        if error.kind == "request" and self._adapt_parameters(str(error)):
             return True
-        if error.kind != "request":
-            return False
+        if self.settings.api_style == "completions" and error.status in (400, 404, 405):
+            self._adapt("the endpoint does not serve raw completions: using chat", api_style="chat")
+            return True
+        return False
+
+    def _adapt_parameters(self, message: str) -> bool:
+        """Leave out (or rename) the parameter a refusal names; False when it names none."""
         if self.settings.stream and "stream" in message.lower():
             self._adapt("streaming refused: answers are read whole", stream=False)
             return True

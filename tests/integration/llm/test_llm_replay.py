@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mlmaster.errors import UserError
+from mlmaster.llm.accounting import Accountant
 from mlmaster.llm.client import Endpoint
 from mlmaster.llm.coder import LLMCoder
 from mlmaster.llm.replay import (
@@ -132,3 +133,21 @@ def test_missing_or_corrupt_recordings_are_clear_errors(tmp_path: Path) -> None:
     (bad / EXCHANGES_FILE).write_text("{not json\n")
     with pytest.raises(UserError, match="line 1: not a recorded exchange"):
         load_exchanges(tmp_path)
+
+
+async def test_an_exchange_says_whether_its_endpoint_counted_it(
+    tmp_path: Path,
+    server: ScriptedServer,
+    endpoint: EndpointFactory,
+    code_request: Callable[..., CodeRequest],
+) -> None:
+    server.push(Reply(text=think_answer(1)), Reply(text=think_answer(2)))
+    counted = await LLMCoder(endpoint(accountant=Accountant())).generate(code_request())
+    uncounted = await LLMCoder(endpoint()).generate(code_request())
+    assert counted.exchange is not None and counted.exchange.accounted
+    assert uncounted.exchange is not None and not uncounted.exchange.accounted
+
+    record_exchange(tmp_path / "nodes" / "n1", counted.exchange)
+    replayed = await ReplayCoder(ReplayBook.from_run(tmp_path)).generate(code_request())
+    # Nobody counted the replayed call: the run that records it counts it.
+    assert replayed.exchange is not None and not replayed.exchange.accounted
