@@ -63,7 +63,7 @@ async def run_async(
 ) -> RunOutcome:
     """The same as :func:`run` from async code, with the competition already loaded."""
     # Imported here so that `mlmaster --help` and quick commands stay fast.
-    from mlmaster.competition.metric_choice import settle_metric
+    from mlmaster.llm.metric_reading import settle_metric
     from mlmaster.orchestrator.run import open_run, search
 
     competition, choice = await settle_metric(settings, competition, resume)

@@ -4,9 +4,9 @@ Three sources, strongest first:
 
 1. the settings ``competition.metric`` / ``competition.lower_is_better`` (the user knows);
 2. a declared spec (our ``competition.json``, MLE-bench's config with a known grader);
-3. for a spec inferred from a public folder: one structured call to the model, when an LLM is
-   configured, which reads the description and answers metric, direction, submission columns
-   and id column; its answer is checked against the known metrics and the sample submission;
+3. for a spec inferred from a public folder: the model's reading of the description, when an
+   LLM is configured (:mod:`mlmaster.llm.metric_reading` makes that one structured call); its
+   answer is checked here against the known metrics and the sample submission;
 4. the keyword rules over the description (:mod:`mlmaster.competition.infer`), offline.
 
 :func:`choose_metric` returns the competition with its spec settled and a
@@ -100,7 +100,7 @@ def choose_metric(
             )
         lower = direction if direction is not None else METRICS[metric].lower_is_better
         choice = MetricChoice(metric=metric, lower_is_better=lower, source="setting")
-        return _with(competition, choice), choice
+        return with_choice(competition, choice), choice
     if competition.spec_source != "inferred":
         choice = MetricChoice(
             metric=spec.metric, lower_is_better=spec.lower_is_better, source="declared"
@@ -124,7 +124,7 @@ def choose_metric(
         choice = MetricChoice(
             metric=reading.metric, lower_is_better=reading.lower_is_better, source="model"
         )
-    return _with(competition, choice), choice
+    return with_choice(competition, choice), choice
 
 
 def _check(reading: ModelReading, competition: Competition) -> str | None:
@@ -145,7 +145,7 @@ def _check(reading: ModelReading, competition: Competition) -> str | None:
     return None
 
 
-def _with(competition: Competition, choice: MetricChoice) -> Competition:
+def with_choice(competition: Competition, choice: MetricChoice) -> Competition:
     """The competition re-inferred around the chosen metric (task type and labels follow)."""
     spec = competition.spec
     if (choice.metric, choice.lower_is_better) == (spec.metric, spec.lower_is_better):
@@ -189,29 +189,7 @@ def parse_reading(text: str) -> ModelReading | None:
         return None
 
 
-async def settle_metric(
-    settings: Settings, competition: Competition, resume: Path | None
-) -> tuple[Competition, MetricChoice]:
-    """The metric for this run: on a resume the one the run started with, else chosen now."""
-    if resume is not None:
-        recorded = _recorded_choice(resume)
-        if recorded is not None:
-            return _with(competition, recorded), recorded
-    reading = None
-    asked = (
-        competition.spec_source == "inferred"
-        and settings.competition.metric is None
-        and settings.competition.lower_is_better is None
-        and settings.competition.metric_from_llm
-    )
-    if asked:
-        reading = await ask_model(settings, competition.description())
-    competition, choice = choose_metric(competition, settings, reading)
-    log.info("metric chosen", metric=choice.metric, source=choice.source, line=choice.line())
-    return competition, choice
-
-
-def _recorded_choice(run_dir: Path) -> MetricChoice | None:
+def recorded_choice(run_dir: Path) -> MetricChoice | None:
     """The metric choice a run's first journal line recorded (None for older journals)."""
     try:
         with (run_dir / "journal.jsonl").open(encoding="utf-8") as stream:
@@ -220,36 +198,3 @@ def _recorded_choice(run_dir: Path) -> MetricChoice | None:
         return MetricChoice.model_validate(recorded) if recorded else None
     except (OSError, ValueError, ValidationError):
         return None
-
-
-async def ask_model(settings: Settings, description: str) -> ModelReading | None:
-    """One structured call to the configured model; None without one or when it fails."""
-    from mlmaster.llm.client import LLMError
-    from mlmaster.llm.pool import build_endpoint
-    from mlmaster.llm.requests import Role
-    from mlmaster.settings.model import EndpointSettings
-
-    roles: list[tuple[Role, EndpointSettings]] = [
-        ("feedback", settings.llm.feedback),
-        ("coder", settings.llm.coder),
-    ]
-    configured = [(role, chosen) for role, chosen in roles if chosen.provider == "openai"]
-    if not configured:
-        return None
-    role, endpoint_settings = configured[0]
-    endpoint = build_endpoint(endpoint_settings, role)
-    prompt = metric_prompt(description)
-    try:
-        if endpoint_settings.api_style == "chat":
-            completion = await endpoint.chat([{"role": "user", "content": prompt}])
-        else:
-            completion = await endpoint.complete(prompt + "\nAnswer:\n")
-    except LLMError as error:
-        log.warning("metric reading call failed", error=str(error))
-        return None
-    finally:
-        await endpoint.close()
-    reading = parse_reading(completion.text)
-    if reading is None:
-        log.warning("metric reading unparsable", answer=completion.text[:300])
-    return reading

@@ -12,15 +12,10 @@ import pytest
 
 from mlmaster.competition.infer import infer_spec
 from mlmaster.competition.layout import Competition
-from mlmaster.competition.metric_choice import (
-    ModelReading,
-    ask_model,
-    choose_metric,
-    parse_reading,
-    settle_metric,
-)
+from mlmaster.competition.metric_choice import ModelReading, choose_metric, parse_reading
 from mlmaster.competition.spec import CompetitionPaths
 from mlmaster.errors import UserError
+from mlmaster.llm.metric_reading import ask_model, settle_metric
 from mlmaster.settings import Settings
 from mlmaster.testing.scripted_server import Reply, ScriptedServer
 
@@ -150,3 +145,17 @@ def test_an_unknown_metric_setting_is_one_clear_error(competition: Competition) 
 def test_parse_reading(text: str, metric: str | None) -> None:
     reading = parse_reading(text)
     assert (reading.metric if reading else None) == metric
+
+
+async def test_a_resume_keeps_the_choice_the_run_started_with(
+    competition: Competition, tmp_path: Path
+) -> None:
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    recorded = {"metric": "log_loss", "lower_is_better": True, "source": "model", "note": ""}
+    first = {"seq": 1, "type": "run_started", "competition": "authors", "metric_choice": recorded}
+    (run_dir / "journal.jsonl").write_text(json.dumps(first) + "\n")
+    async with ScriptedServer([]) as server:
+        settled, choice = await settle_metric(llm_settings(server.base_url), competition, run_dir)
+        assert server.requests == []  # not asked again: it might answer otherwise
+    assert (choice.metric, choice.source, settled.spec.metric) == ("log_loss", "model", "log_loss")
