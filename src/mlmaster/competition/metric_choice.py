@@ -41,6 +41,9 @@ class MetricChoice(BaseModel):
     lower_is_better: bool
     source: Source
     note: str = ""  # e.g. what the model answered that was not used
+    # The submission's columns (id first) as the model read them, kept only when neither a
+    # sample submission nor the description's text showed them.
+    submission_columns: list[str] | None = None
 
     def line(self) -> str:
         direction = "lower" if self.lower_is_better else "higher"
@@ -114,15 +117,24 @@ def choose_metric(
         log.warning("model's metric reading not used", problem=problem)
         note = f"the model's answer was not used: {problem}"
         return competition, rules.model_copy(update={"note": note})
+    shown = reading.submission_columns or []
+    columns = shown if not spec.target_columns and len(shown) >= 2 else None
     if competition.leaderboard is not None and reading.lower_is_better != spec.lower_is_better:
         # A leaderboard's order is MLE-bench's own word on the direction.
         note = "direction from the leaderboard's order"
         choice = MetricChoice(
-            metric=reading.metric, lower_is_better=spec.lower_is_better, source="model", note=note
+            metric=reading.metric,
+            lower_is_better=spec.lower_is_better,
+            source="model",
+            note=note,
+            submission_columns=columns,
         )
     else:
         choice = MetricChoice(
-            metric=reading.metric, lower_is_better=reading.lower_is_better, source="model"
+            metric=reading.metric,
+            lower_is_better=reading.lower_is_better,
+            source="model",
+            submission_columns=columns,
         )
     return with_choice(competition, choice), choice
 
@@ -148,9 +160,10 @@ def _check(reading: ModelReading, competition: Competition) -> str | None:
 def with_choice(competition: Competition, choice: MetricChoice) -> Competition:
     """The competition re-inferred around the chosen metric (task type and labels follow)."""
     spec = competition.spec
+    columns = choice.submission_columns if not spec.target_columns else None
     if (choice.metric, choice.lower_is_better) == (spec.metric, spec.lower_is_better):
-        return competition
-    if competition.spec_source == "inferred":
+        new = spec
+    elif competition.spec_source == "inferred":
         from mlmaster.competition.infer import infer_spec
 
         new = infer_spec(
@@ -163,6 +176,10 @@ def with_choice(competition: Competition, choice: MetricChoice) -> Competition:
         new = spec.model_copy(
             update={"metric": choice.metric, "lower_is_better": choice.lower_is_better}
         )
+    if columns:
+        new = new.model_copy(update={"id_column": columns[0], "target_columns": columns[1:]})
+    if new is spec:
+        return competition
     return competition.model_copy(update={"spec": new})
 
 

@@ -159,3 +159,26 @@ async def test_a_resume_keeps_the_choice_the_run_started_with(
         settled, choice = await settle_metric(llm_settings(server.base_url), competition, run_dir)
         assert server.requests == []  # not asked again: it might answer otherwise
     assert (choice.metric, choice.source, settled.spec.metric) == ("log_loss", "model", "log_loss")
+
+
+async def test_without_a_sample_the_model_gives_the_columns(tmp_path: Path) -> None:
+    public = tmp_path / "public"
+    public.mkdir()
+    (public / "description.md").write_text("## Evaluation\nLog loss.\n")
+    (public / "sample_submission.csv.7z").write_bytes(b"7z\xbc\xaf\x27\x1c")
+    spec = infer_spec(public, "iceberg")
+    assert spec.target_columns == []
+    paths = CompetitionPaths(
+        root=tmp_path,
+        public_dir=public,
+        private_dir=tmp_path / "private",
+        description_file=public / "description.md",
+        sample_submission=public / "sample_submission.csv.7z",
+    )
+    competition = Competition(spec=spec, paths=paths, spec_source="inferred")
+    text = answer(submission_columns=["id", "is_iceberg"])
+    async with ScriptedServer([Reply(text=text)]) as server:
+        settled, choice = await settle_metric(llm_settings(server.base_url), competition, None)
+    assert choice.submission_columns == ["id", "is_iceberg"]
+    assert (settled.spec.id_column, settled.spec.target_columns) == ("id", ["is_iceberg"])
+    assert settled.sample_columns() == ["id", "is_iceberg"]
