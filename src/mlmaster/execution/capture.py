@@ -6,7 +6,8 @@ pipe) without keeping it all. The first ``cap/2`` bytes and the last ``cap/2`` b
 
 from __future__ import annotations
 
-import asyncio
+import anyio
+from anyio.abc import ByteReceiveStream
 
 from mlmaster.execution.result import CapturedOutput
 
@@ -44,7 +45,10 @@ class HeadTail:
         )
 
 
-async def drain(stream: asyncio.StreamReader, sink: HeadTail) -> None:
-    """Read ``stream`` to its end into ``sink``."""
-    while chunk := await stream.read(_CHUNK):
-        sink.feed(chunk)
+async def drain(stream: ByteReceiveStream, sink: HeadTail) -> None:
+    """Read ``stream`` to its end (or until it is closed under us) into ``sink``."""
+    try:
+        while True:
+            sink.feed(await stream.receive(_CHUNK))
+    except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
+        return

@@ -16,13 +16,13 @@ one by one as well.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ctypes
 import os
 import signal
 import threading
 
+import anyio
 import psutil
 
 from mlmaster.logs import get_logger
@@ -151,25 +151,17 @@ async def wait_exit(pid: int) -> None:
     except ProcessLookupError:
         return
     except (OSError, AttributeError):
-        while _running(pid):  # noqa: ASYNC110 - no pidfd to wait on
-            await asyncio.sleep(0.05)
+        while running(pid):  # noqa: ASYNC110 - no pidfd to wait on
+            await anyio.sleep(0.05)
         return
-    loop = asyncio.get_running_loop()
-    gone: asyncio.Future[None] = loop.create_future()
-
-    def _readable() -> None:
-        if not gone.done():
-            gone.set_result(None)
-
-    loop.add_reader(fd, _readable)
     try:
-        await gone
+        await anyio.wait_readable(fd)
     finally:
-        loop.remove_reader(fd)
         os.close(fd)
 
 
-def _running(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether ``pid`` is alive and not a zombie."""
     try:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.Error:

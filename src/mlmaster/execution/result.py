@@ -45,7 +45,10 @@ class ExecutionResult(BaseModel):
     exception: ScriptException | None = None
     peak_memory: int | None = None  # bytes, whole process tree, sampled
     cpu_time: float | None = None  # seconds, user + system, whole process tree
-    submission_path: Path | None = None  # set when the script wrote submission/submission.csv
+    # mlmaster's own copy of the script's submission/submission.csv (never the workspace file)
+    submission_path: Path | None = None
+    submission_problem: str | None = None  # why a file the script left was not taken
+    queue_wait: float = 0.0  # seconds spent waiting for a slot before the script started
     cpus: list[int] = []
     gpus: list[int] = []
 

@@ -1,33 +1,37 @@
 """Run one script to completion, timeout, memory cap or cancellation, and say what happened.
 
-:func:`run_script` is the mechanism (one process tree, one slot already leased);
+:func:`run_script` is the mechanism (one process tree, one slot already leased, one sandbox);
 :class:`Executor` is what the orchestrator holds: the settings resolved once (CPUs, GPUs,
-slots, interpreter, sandbox) and a :class:`SlotPool`, with ``await executor.run(workspace,
+slots, interpreter, sandbox), the slots it leases itself, and ``await executor.run(workspace,
 timeout=...)``.
 
 Every run ends the same way, whatever stopped it: SIGTERM to the whole tree, a grace period,
-SIGKILL to whatever is left, the root reaped, orphans reaped, pipes drained. The cleanup runs
-shielded, so a cancelled caller still leaves no process behind.
+SIGKILL to whatever is left, the root reaped, orphans reaped, pipes drained. The cleanup runs in
+a shielded cancel scope, so a cancelled caller still leaves no process behind. Then the
+submission is copied out of the workspace (:mod:`mlmaster.execution.readback`): the result
+names that copy, never the workspace's file.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import shutil
 import signal
+import subprocess
 import time
-from collections.abc import Awaitable, Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from functools import cache
+from collections.abc import Callable, Mapping
 from pathlib import Path
+
+import anyio
+from anyio.abc import Process
 
 from mlmaster.environment.cgroup import CGROUP_ROOT, cpu_quota
 from mlmaster.execution.capture import HeadTail, drain
+from mlmaster.execution.hardware import Hardware, SlotHardware
 from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
-from mlmaster.execution.process_tree import ProcessTree, become_subreaper, wait_exit
+from mlmaster.execution.process_tree import running, wait_exit
+from mlmaster.execution.readback import copy_out
 from mlmaster.execution.result import ExecutionResult, KilledReason
-from mlmaster.execution.sandbox import SandboxKind, bwrap_command, resolve_sandbox
+from mlmaster.execution.sandbox import Sandbox, SandboxContext, ScriptTree, resolve_sandbox
 from mlmaster.execution.slots import SlotPool
 from mlmaster.execution.topology import (
     SlotSpec,
@@ -38,7 +42,7 @@ from mlmaster.execution.topology import (
     resolve_gpus,
 )
 from mlmaster.execution.tracebacks import parse_traceback
-from mlmaster.execution.workspace import Workspace
+from mlmaster.execution.workspace import SUBMISSION_NAME, Workspace
 from mlmaster.logs import get_logger
 from mlmaster.settings.model import ExecutionSettings
 
@@ -46,6 +50,15 @@ log = get_logger(__name__)
 
 SAMPLE_INTERVAL = 0.1  # seconds between memory / CPU samples of a running tree
 PIPE_DRAIN_GRACE = 1.0  # seconds to wait for output after the tree is dead
+DEFAULT_SUBMISSION_CAP = 512 * 1024**2
+
+# Samplers get threads of their own, so they never queue behind file I/O or hold it up.
+_SAMPLERS = anyio.CapacityLimiter(4)
+
+# Sets the CPU affinity, then becomes the command: used where ``taskset`` is missing.
+_PIN_CPUS = "import os,sys;os.sched_setaffinity(0,map(int,sys.argv[1].split(',')));" + (
+    "os.execv(sys.argv[2],sys.argv[2:])"
+)
 
 
 def script_env(
@@ -77,99 +90,94 @@ def script_env(
     return env
 
 
-def script_command(
-    script: Path,
-    workspace: Workspace,
-    slot: SlotSpec,
-    *,
-    python: Path,
-    sandbox: SandboxKind,
-    bwrap: str = "bwrap",
-) -> tuple[list[str], Callable[[], None] | None]:
-    """The argv, and a pre-exec hook when ``taskset`` is missing.
+def pin_cpus(argv: list[str], cpus: tuple[int, ...], python: Path) -> list[str]:
+    """``argv`` started on ``cpus`` only, the affinity set before any of the script's code runs.
 
-    The CPU affinity is set before any of the script's code runs: ``taskset`` sets it and then
-    execs (nothing of Python runs in the forked child). Without ``taskset`` a pre-exec hook calls
-    ``sched_setaffinity``, a single system call, which is as safe as a pre-exec hook gets.
+    ``taskset`` sets it and execs; without it, the scripts' Python (which the script's user can
+    start) does the same in two calls.
     """
-    argv = [str(python), str(script)]
-    if sandbox == "bwrap":
-        readonly = [*interpreter_roots(python), workspace.public_dir]
-        jail = bwrap_command(
-            workspace=workspace.root, readonly=readonly, gpus=slot.gpus, bwrap=bwrap
-        )
-        argv = [*jail, *argv]
-    cpus = ",".join(str(c) for c in slot.cpus)
+    ids = ",".join(str(c) for c in cpus)
     taskset = shutil.which("taskset")
     if taskset:
-        return [taskset, "-c", cpus, *argv], None
-    cpu_set = set(slot.cpus)
-    return argv, lambda: os.sched_setaffinity(0, cpu_set)
+        return [taskset, "-c", ids, *argv]
+    return [str(python), "-I", "-S", "-c", _PIN_CPUS, ids, *argv]
 
 
 async def run_script(
-    script: Path,
     workspace: Workspace,
     slot: SlotSpec,
+    sandbox: Sandbox,
     *,
     timeout: float,  # noqa: ASYNC109 - the script's limit, enforced by killing its tree
     python: Path,
-    sandbox: SandboxKind = "none",
     memory_limit: int | None = None,
     kill_grace: float = 3.0,
     output_cap: int = 64 * 1024,
+    submission_cap: int = DEFAULT_SUBMISSION_CAP,
     env_extra: Mapping[str, str] | None = None,
-    bwrap: str = "bwrap",
 ) -> ExecutionResult:
-    """Run ``script`` in ``workspace`` on ``slot``'s CPUs and GPUs until it ends or is stopped."""
-    argv, preexec = script_command(
-        script, workspace, slot, python=python, sandbox=sandbox, bwrap=bwrap
-    )
+    """Run the workspace's script on ``slot``'s CPUs and GPUs until it ends or is stopped."""
+    await anyio.to_thread.run_sync(sandbox.prepare, workspace)
+    launch = sandbox.wrap([str(python), str(workspace.script_path)], workspace, slot)
     out, err = HeadTail(output_cap), HeadTail(output_cap)
     started = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        *argv,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    proc = await anyio.open_process(
+        pin_cpus(launch.argv, slot.cpus, python),
+        stdin=subprocess.DEVNULL,
         cwd=workspace.root,
         env=script_env(slot, workspace, python, env_extra),
         start_new_session=True,
-        preexec_fn=preexec,
+        user=launch.uid,
+        group=launch.gid,
+        extra_groups=[] if launch.uid is not None else None,
     )
     log.debug("script_started", pid=proc.pid, cpus=list(slot.cpus), gpus=list(slot.gpus))
-    tree = ProcessTree(proc.pid)
-    assert proc.stdout is not None and proc.stderr is not None
-    readers = [
-        asyncio.create_task(drain(proc.stdout, out)),
-        asyncio.create_task(drain(proc.stderr, err)),
-    ]
-    watcher = asyncio.create_task(_watch_memory(tree, memory_limit))
-    exited = asyncio.create_task(wait_exit(proc.pid))
+    tree = sandbox.watch(proc.pid)
     reason: KilledReason | None = None
-    runtime: float | None = None
-    try:
-        done, _ = await asyncio.wait(
-            {exited, watcher}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
-        )
-        if exited not in done:
-            reason = "memory" if watcher in done else "timeout"
-    except asyncio.CancelledError:
-        reason = "cancelled"
-        raise
-    finally:
-        runtime = time.monotonic() - started
-        try:
-            await _shielded(_finish(proc, tree, exited, watcher, readers, kill_grace))
-        finally:
-            if reason is not None:
-                log.info("script_killed", pid=proc.pid, reason=reason, runtime=round(runtime, 3))
+    drained = anyio.Event()
 
+    async def read_output() -> None:
+        assert proc.stdout is not None and proc.stderr is not None
+        async with anyio.create_task_group() as readers:
+            readers.start_soon(drain, proc.stdout, out)
+            readers.start_soon(drain, proc.stderr, err)
+        drained.set()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(read_output)
+        try:
+            reason = await _supervise(proc.pid, tree, memory_limit, timeout)
+        except anyio.get_cancelled_exc_class():
+            reason = "cancelled"
+            raise
+        finally:
+            runtime = time.monotonic() - started
+            with anyio.CancelScope(shield=True):
+                await _stop(proc.pid, tree, kill_grace)
+                with anyio.move_on_after(PIPE_DRAIN_GRACE):
+                    await drained.wait()
+                group.cancel_scope.cancel()
+                await _reap(proc)
+                if reason is not None:
+                    log.info(
+                        "script_killed", pid=proc.pid, reason=reason, runtime=round(runtime, 3)
+                    )
+
+    kept = await anyio.to_thread.run_sync(
+        lambda: copy_out(
+            workspace.root,
+            f"submission/{SUBMISSION_NAME}",
+            workspace.kept_submission,
+            cap=submission_cap,
+        )
+    )
+    if kept.problem:
+        log.warning("submission_refused", problem=kept.problem)
     stderr = err.result()
     exit_code = None if reason else proc.returncode
     exception = None
     if exit_code != 0:
-        exception = parse_traceback(stderr.head + "\n" + stderr.tail, script.name)
+        exception = parse_traceback(stderr.head + "\n" + stderr.tail, workspace.script_path.name)
     return ExecutionResult(
         exit_code=exit_code,
         timed_out=reason == "timeout",
@@ -180,85 +188,82 @@ async def run_script(
         exception=exception,
         peak_memory=tree.peak_rss or None,
         cpu_time=tree.cpu_time,
-        submission_path=workspace.submission(),
+        submission_path=kept.copy,
+        submission_problem=kept.problem,
         cpus=list(slot.cpus),
         gpus=list(slot.gpus),
     )
 
 
-@cache
-def _sampler() -> ThreadPoolExecutor:
-    """Threads of their own for sampling, so samplers never queue behind file I/O or block it."""
-    return ThreadPoolExecutor(max_workers=4, thread_name_prefix="execution-sampler")
+async def _supervise(
+    pid: int,
+    tree: ScriptTree,
+    memory_limit: int | None,
+    timeout: float,  # noqa: ASYNC109 - the script's limit
+) -> KilledReason | None:
+    """Wait for the script to exit; the reason to kill it if it overstays or overeats first."""
+    over_memory = False
+
+    async def exit_ends(scope: anyio.CancelScope) -> None:
+        await wait_exit(pid)
+        scope.cancel()
+
+    async def memory_ends(scope: anyio.CancelScope) -> None:
+        nonlocal over_memory
+        await _watch_memory(tree, memory_limit)
+        over_memory = True
+        scope.cancel()
+
+    with anyio.move_on_after(timeout) as timer:
+        async with anyio.create_task_group() as group:
+            group.start_soon(exit_ends, group.cancel_scope)
+            group.start_soon(memory_ends, group.cancel_scope)
+    if over_memory:
+        return "memory"
+    return "timeout" if timer.cancelled_caught else None
 
 
-async def _watch_memory(tree: ProcessTree, limit: int | None) -> None:
+async def _watch_memory(tree: ScriptTree, limit: int | None) -> None:
     """Sample the tree until its memory passes ``limit`` (forever when there is no limit)."""
-    loop = asyncio.get_running_loop()
     while True:
-        rss = await loop.run_in_executor(_sampler(), tree.sample)
+        rss = await anyio.to_thread.run_sync(tree.sample, limiter=_SAMPLERS)
         if limit is not None and rss > limit:
             log.warning("script_over_memory", rss=rss, limit=limit)
             return
-        await asyncio.sleep(SAMPLE_INTERVAL)
+        await anyio.sleep(SAMPLE_INTERVAL)
 
 
-async def _finish(
-    proc: asyncio.subprocess.Process,
-    tree: ProcessTree,
-    exited: asyncio.Task[None],
-    watcher: asyncio.Task[None],
-    readers: list[asyncio.Task[None]],
-    kill_grace: float,
-) -> None:
-    """Stop whatever is left of the tree, reap it and collect the output."""
-    watcher.cancel()
-    if not exited.done():
+async def _stop(pid: int, tree: ScriptTree, kill_grace: float) -> None:
+    """Stop whatever is left of the tree and reap what this process adopted of it."""
+    if running(pid):
         tree.sample()
         tree.signal(signal.SIGTERM)
-        deadline = time.monotonic() + kill_grace
         # Polled: the tree's members are other processes, with nothing to await on.
-        while time.monotonic() < deadline and (not exited.done() or tree.members()):  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+        with anyio.move_on_after(kill_grace):
+            while running(pid) or tree.members():  # noqa: ASYNC110
+                await anyio.sleep(0.05)
     # Stragglers get no grace: a script that exited on its own left them behind.
     tree.signal(signal.SIGKILL)
-    await exited
+    await wait_exit(pid)
     for _ in range(20):
         tree.reap_orphans()
         if not tree.members():
             break
         tree.signal(signal.SIGKILL)
-        await asyncio.sleep(0.05)
+        await anyio.sleep(0.05)
     tree.reap_orphans()
-    _, pending = await asyncio.wait(readers, timeout=PIPE_DRAIN_GRACE)
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*readers, watcher, return_exceptions=True)
-    try:
-        # Reaps the root; returns once its pipes are closed as well.
-        await asyncio.wait_for(proc.wait(), PIPE_DRAIN_GRACE)
-    except TimeoutError:
+
+
+async def _reap(proc: Process) -> None:
+    """Close the pipes and reap the root; a grandchild holding a pipe open is only logged."""
+    with anyio.move_on_after(PIPE_DRAIN_GRACE) as scope:
+        await proc.aclose()
+    if scope.cancelled_caught:
         log.warning("script_pipes_held_open", pid=proc.pid)
 
 
-async def _shielded(awaitable: Awaitable[None]) -> None:
-    """Await ``awaitable`` to its end even if the caller is cancelled meanwhile, then re-raise."""
-    task = asyncio.ensure_future(awaitable)
-    cancelled = False
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            if task.done():
-                break
-            cancelled = True
-    task.result()
-    if cancelled:
-        raise asyncio.CancelledError
-
-
 class Executor:
-    """Execution as the orchestrator sees it: settings resolved once, a pool of slots.
+    """Execution as the orchestrator sees it: settings resolved once, slots it leases itself.
 
     ``cpus`` and ``gpus`` override detection (tests fake a topology with them), and
     ``cgroup_root`` the cgroup filesystem whose CPU quota caps them.
@@ -280,48 +285,73 @@ class Executor:
         count = settings.slots or default_slot_count(self.cpus, self.gpus)
         self.pool = SlotPool(plan_slots(self.cpus, self.gpus, count))
         self.python = resolve_script_python(settings.python)
-        self.sandbox, bwrap = resolve_sandbox(settings.sandbox)
-        self._bwrap = bwrap or "bwrap"
-        if self.sandbox == "none":
-            become_subreaper()
+        context = SandboxContext(
+            python=self.python,
+            python_roots=interpreter_roots(self.python),
+            uid=settings.script_uid,
+            gid=settings.script_gid,
+        )
+        self.sandbox = resolve_sandbox(settings.sandbox, context)
+        info = self.sandbox.info
         log.info(
             "executor_ready",
             slots=[s.model_dump() for s in self.pool.slots],
             python=str(self.python),
-            sandbox=self.sandbox,
+            sandbox=info.name,
+            script_user=info.user,
+        )
+        if not info.confined:
+            log.warning("scripts_unsandboxed", runs_as=info.user, exposes=info.exposes)
+
+    def hardware(self) -> Hardware:
+        """Every slot's CPUs, GPUs and memory cap, and the sandbox scripts run in."""
+        limit = self.settings.memory_limit
+        return Hardware(
+            slots=[
+                SlotHardware(index=s.index, cpus=s.cpus, gpus=s.gpus, memory_limit=limit)
+                for s in self.pool.slots
+            ],
+            sandbox=self.sandbox.info,
         )
 
     async def run(
         self,
         workspace: Workspace,
         *,
-        timeout: float,  # noqa: ASYNC109 - the script's limit, not this await's
+        timeout: float | Callable[[], float],  # noqa: ASYNC109 - the script's limit
         slot: SlotSpec | None = None,
         env_extra: Mapping[str, str] | None = None,
     ) -> ExecutionResult:
-        """Run the workspace's script; leases a slot unless one already leased is given."""
+        """Run the workspace's script in the first free slot (or in ``slot``, already leased).
+
+        ``timeout`` may be a function, asked once the slot is leased: the time spent queueing
+        is then not taken from the script (and the function may raise to give up the run).
+        ``queue_wait`` on the result says how long the slot took to come.
+        """
         if slot is not None:
             return await self._run(workspace, slot, timeout, env_extra)
+        queued = time.monotonic()
         async with self.pool.lease() as leased:
-            return await self._run(workspace, leased, timeout, env_extra)
+            waited = time.monotonic() - queued
+            result = await self._run(workspace, leased, timeout, env_extra)
+        return result.model_copy(update={"queue_wait": waited})
 
     async def _run(
         self,
         workspace: Workspace,
         slot: SlotSpec,
-        timeout: float,  # noqa: ASYNC109 - the script's limit, not this await's
+        timeout: float | Callable[[], float],  # noqa: ASYNC109 - the script's limit
         env_extra: Mapping[str, str] | None,
     ) -> ExecutionResult:
         return await run_script(
-            workspace.script_path,
             workspace,
             slot,
-            timeout=timeout,
+            self.sandbox,
+            timeout=timeout() if callable(timeout) else timeout,
             python=self.python,
-            sandbox=self.sandbox,
             memory_limit=self.settings.memory_limit,
             kill_grace=self.settings.kill_grace,
             output_cap=self.settings.output_cap,
+            submission_cap=self.settings.submission_cap,
             env_extra=env_extra,
-            bwrap=self._bwrap,
         )

@@ -1,135 +1,169 @@
-"""The bubblewrap command line that confines one script.
+"""The sandbox seam: what confines one script, chosen by name from a registry.
 
-Inside: the system's programs and libraries (``/usr`` and the usual top-level links), a few
-files of ``/etc`` that dynamic linking and locales read, the scripts' Python (its prefixes only),
-the competition's public folder read-only, the workspace read-write, and a private ``/tmp``,
-``/dev`` and ``/proc``. Not inside: the network (a new, empty network namespace), the home
-folders, the run directory beyond this workspace, the private answers, every other host file.
-A new PID namespace means that when the script's tree is killed, nothing of it survives or
-lingers as a zombie.
+A :class:`Sandbox` does three things for the runner, which knows nothing else of it:
 
-``sandbox = auto`` probes bwrap once per process (it can fail inside containers that forbid
-namespaces) and falls back to no sandbox with one warning.
+- ``prepare(workspace)`` before a run (make the workspace usable by the script's user);
+- ``wrap(argv, workspace, slot)`` turns the script's command into what is started, with the
+  user to start it as;
+- ``watch(pid)`` returns the :class:`ScriptTree` that measures and kills what was started.
+
+Sandboxes register a factory under a name (``register_sandbox``); ``execution.sandbox`` must be
+one of those names or ``auto``, which takes the first of :data:`AUTO_ORDER` that can run here
+and otherwise ``none``, with one warning. A factory that cannot work on this machine raises
+:class:`SandboxUnavailable` saying why. Adding a sandbox (a container runtime, say) is one
+module in ``mlmaster.execution.sandboxes`` plus its line in that package's ``__init__``.
 """
 
 from __future__ import annotations
 
-import glob
-import shutil
-import subprocess
-from collections.abc import Sequence
-from functools import cache
+import os
+import signal
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Protocol
+
+from pydantic import BaseModel
 
 from mlmaster.errors import UserError
+from mlmaster.execution.topology import SlotSpec
+from mlmaster.execution.workspace import Workspace
 from mlmaster.logs import get_logger
 
 log = get_logger(__name__)
 
-SandboxMode = Literal["auto", "bwrap", "none"]
-SandboxKind = Literal["bwrap", "none"]
-
-# Read by the dynamic linker, name lookups that libraries make at import, TLS and time zones.
-_ETC_FILES = (
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/localtime",
-    "/etc/nsswitch.conf",
-    "/etc/passwd",
-    "/etc/group",
-    "/etc/hosts",
-    "/etc/ssl",
-    "/etc/ca-certificates",
-    "/etc/alternatives",
-)
-_SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/opt/conda")
+# Tried in this order by ``sandbox = auto``; ``none`` is the last resort, never listed here.
+AUTO_ORDER = ("bwrap",)
 
 
-def bwrap_command(
-    *,
-    workspace: Path,
-    readonly: Sequence[Path],
-    gpus: Sequence[int] = (),
-    bwrap: str = "bwrap",
-) -> list[str]:
-    """The ``bwrap ... --`` prefix for a script run in ``workspace``.
+class SandboxInfo(BaseModel):
+    """What a run's scripts are confined by, in words a log line and the report can show."""
 
-    ``readonly`` lists extra folders to mount read-only at the same path (the interpreter's
-    prefixes, the public data). GPU device nodes are passed through only when the slot has GPUs.
-    """
-    cmd = [
-        bwrap,
-        "--unshare-net",
-        "--unshare-pid",
-        "--unshare-ipc",
-        "--unshare-uts",
-        "--unshare-cgroup-try",
-        "--die-with-parent",
-        "--hostname",
-        "sandbox",
-    ]
-    for top in _SYSTEM_DIRS:
-        path = Path(top)
-        if path.is_symlink():
-            cmd += ["--symlink", str(path.readlink()), top]
-        elif path.is_dir():
-            cmd += ["--ro-bind", top, top]
-    for item in _ETC_FILES:
-        cmd += ["--ro-bind-try", item, item]
-    cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
-    # CPU topology: OpenMP runtimes and joblib read it to size their pools.
-    cmd += ["--ro-bind-try", "/sys/devices/system/cpu", "/sys/devices/system/cpu"]
-    if gpus:
-        for node in sorted(glob.glob("/dev/nvidia*")):
-            cmd += ["--dev-bind-try", node, node]
-        cmd += ["--ro-bind-try", "/proc/driver/nvidia", "/proc/driver/nvidia"]
-        cmd += ["--ro-bind-try", "/sys/bus/pci", "/sys/bus/pci"]
-        cmd += ["--ro-bind-try", "/sys/devices", "/sys/devices"]
-    for path in _dedupe(readonly):
-        cmd += ["--ro-bind", str(path), str(path)]
-    cmd += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace), "--"]
-    return cmd
+    name: str
+    confined: bool  # False: the script runs on the host, as some user, seeing what it sees
+    user: str  # who the script runs as, e.g. "uid 65534 in a user namespace, no capability"
+    network: bool = True  # whether the script can reach the network
+    exposes: list[str] = []  # what the script can still reach, one short phrase each
 
 
-@cache
-def bwrap_works(bwrap: str) -> str | None:
-    """None when a minimal bwrap sandbox starts here, else why not (probed once per process)."""
-    cmd = [*bwrap_command(workspace=Path("/tmp"), readonly=()), "/bin/true"]
-    cmd[0] = bwrap
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=False)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return str(exc)
-    if done.returncode != 0:
-        return done.stderr.strip() or f"exit code {done.returncode}"
-    return None
+@dataclass(frozen=True)
+class Launch:
+    """What to start: the full argv, and the user and group to start it as (None: ours)."""
+
+    argv: list[str]
+    uid: int | None = None
+    gid: int | None = None
 
 
-def resolve_sandbox(mode: SandboxMode) -> tuple[SandboxKind, str | None]:
-    """The sandbox to use and the bwrap binary: ``auto`` degrades to none with one warning."""
-    if mode == "none":
-        return "none", None
-    found = shutil.which("bwrap")
-    problem = "bwrap is not installed" if found is None else bwrap_works(found)
-    if problem is None:
-        return "bwrap", found
-    if mode == "bwrap":
-        raise UserError(
-            f"execution.sandbox = bwrap but bubblewrap cannot run here ({problem}); install "
-            "the bubblewrap package, allow user namespaces, or set execution.sandbox = none"
-        )
-    log.warning("sandbox_unavailable", reason=problem, fallback="none")
-    return "none", None
+class ScriptTree(Protocol):
+    """The started script and everything it spawned: measured while it runs, killed at the end."""
+
+    @property
+    def peak_rss(self) -> int:
+        """The largest resident bytes sampled so far."""
+        ...
+
+    @property
+    def cpu_time(self) -> float | None:
+        """User plus system seconds of every member sampled so far."""
+        ...
+
+    def sample(self) -> int:
+        """Record memory and CPU time; returns the current resident bytes of the whole tree."""
+        ...
+
+    def signal(self, sig: signal.Signals) -> None:
+        """Send ``sig`` to every live member."""
+        ...
+
+    def members(self) -> Sequence[object]:
+        """Live members (empty once the tree is gone)."""
+        ...
+
+    def reap_orphans(self) -> None:
+        """Collect members that were re-parented to this process, so none lingers as a zombie."""
+        ...
 
 
-def _dedupe(paths: Sequence[Path]) -> list[Path]:
-    """Drop paths that another listed path, or a system folder, already mounts."""
-    covered = [Path(p) for p in _SYSTEM_DIRS]
-    kept: list[Path] = []
-    for path in sorted({Path(p) for p in paths}, key=lambda p: len(p.parts)):
-        if any(path == c or c in path.parents for c in [*covered, *kept]):
-            continue
-        kept.append(path)
-    return kept
+class Sandbox(Protocol):
+    info: SandboxInfo
+
+    def prepare(self, workspace: Workspace) -> None:
+        """Make ``workspace`` ready for a script (runs in a worker thread, before each run)."""
+        ...
+
+    def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
+        """The command that runs ``argv`` confined, in ``workspace``, with ``slot``'s devices."""
+        ...
+
+    def watch(self, pid: int) -> ScriptTree:
+        """The tree to measure and kill, given the pid of the process ``wrap`` described."""
+        ...
+
+
+@dataclass(frozen=True)
+class SandboxContext:
+    """What a sandbox factory may need to know: the scripts' interpreter and user."""
+
+    python: Path
+    python_roots: tuple[Path, ...]  # folders the interpreter needs (mounted read-only)
+    uid: int  # the unprivileged user scripts run as
+    gid: int
+
+
+class SandboxUnavailable(Exception):
+    """This sandbox cannot run on this machine; the message says why."""
+
+
+SandboxFactory = Callable[[SandboxContext], Sandbox]
+
+_REGISTRY: dict[str, SandboxFactory] = {}
+
+
+def register_sandbox(name: str, factory: SandboxFactory) -> None:
+    """Make ``name`` a valid ``execution.sandbox`` value, built by ``factory``."""
+    _REGISTRY[name] = factory
+
+
+def sandbox_names() -> list[str]:
+    """Every registered sandbox name (``auto`` is not one: it chooses among them)."""
+    _load_builtin()
+    return sorted(_REGISTRY)
+
+
+def check_sandbox_name(name: str) -> str:
+    """``name`` if settings may use it, else ``ValueError`` listing the valid ones."""
+    names = sandbox_names()
+    if name != "auto" and name not in names:
+        raise ValueError(f"unknown sandbox {name!r}; use auto or one of: {', '.join(names)}")
+    return name
+
+
+def resolve_sandbox(mode: str, context: SandboxContext) -> Sandbox:
+    """Build the sandbox ``mode`` names; ``auto`` degrades to ``none`` with one warning."""
+    check_sandbox_name(mode)
+    if mode != "auto":
+        try:
+            return _REGISTRY[mode](context)
+        except SandboxUnavailable as exc:
+            raise UserError(
+                f"execution.sandbox = {mode} but it cannot run here ({exc}); install "
+                "bubblewrap, allow user namespaces, or set execution.sandbox = none"
+            ) from exc
+    problems = []
+    for name in AUTO_ORDER:
+        try:
+            return _REGISTRY[name](context)
+        except SandboxUnavailable as exc:
+            problems.append(f"{name}: {exc}")
+    log.warning("sandbox_unavailable", reason="; ".join(problems), fallback="none")
+    return _REGISTRY["none"](context)
+
+
+def running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def _load_builtin() -> None:
+    """Import the built-in sandboxes, which register themselves."""
+    import mlmaster.execution.sandboxes  # noqa: F401 - registration on import

@@ -8,13 +8,22 @@ benchmark turns into utilisation.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
+import anyio
+
 from mlmaster.execution.topology import SlotSpec
+
+
+class _Waiter:
+    """One caller queued for a slot; the releaser fills ``slot`` and sets ``handed``."""
+
+    def __init__(self) -> None:
+        self.handed = anyio.Event()
+        self.slot: SlotSpec | None = None
 
 
 class SlotPool:
@@ -23,7 +32,7 @@ class SlotPool:
             raise ValueError("a slot pool needs at least one slot")
         self.slots: tuple[SlotSpec, ...] = tuple(slots)
         self._free: deque[SlotSpec] = deque(self.slots)
-        self._waiters: deque[asyncio.Future[SlotSpec]] = deque()
+        self._waiters: deque[_Waiter] = deque()
         self._leased_at: dict[int, float] = {}
         self._busy_seconds_done = 0.0
         self._created = time.monotonic()
@@ -41,7 +50,7 @@ class SlotPool:
     @property
     def waiting(self) -> int:
         """Callers queued for a slot."""
-        return sum(1 for w in self._waiters if not w.done())
+        return len(self._waiters)
 
     def busy_seconds(self) -> float:
         """Slot-seconds spent leased since the pool was made, the current leases included."""
@@ -64,18 +73,19 @@ class SlotPool:
     async def _acquire(self) -> SlotSpec:
         if self._free and not self.waiting:
             return self._take(self._free.popleft())
-        waiter: asyncio.Future[SlotSpec] = asyncio.get_running_loop().create_future()
+        waiter = _Waiter()
         self._waiters.append(waiter)
         try:
-            return await waiter
+            await waiter.handed.wait()
         except BaseException:
-            # Cancelled after the slot was handed over: pass it on rather than lose it.
-            if waiter.done() and not waiter.cancelled():
-                self._release(waiter.result())
-            raise
-        finally:
-            if waiter in self._waiters:
+            if waiter.slot is not None:
+                # Cancelled after the slot was handed over: pass it on rather than lose it.
+                self._release(waiter.slot)
+            else:
                 self._waiters.remove(waiter)
+            raise
+        assert waiter.slot is not None
+        return waiter.slot
 
     def _take(self, slot: SlotSpec) -> SlotSpec:
         self._leased_at[slot.index] = time.monotonic()
@@ -85,9 +95,9 @@ class SlotPool:
     def _release(self, slot: SlotSpec) -> None:
         started = self._leased_at.pop(slot.index)
         self._busy_seconds_done += time.monotonic() - started
-        while self._waiters:
+        if self._waiters:
             waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(self._take(slot))
-                return
+            waiter.slot = self._take(slot)
+            waiter.handed.set()
+            return
         self._free.append(slot)

@@ -3,6 +3,9 @@
 ``input`` is a symlink to the competition's public folder, so a node costs no copy of the data;
 the sandbox mounts that folder read-only and nothing else of the data directory (the private
 answers sit next to it and stay out of reach).
+
+Nothing in a workspace is trusted once a script has run there: what mlmaster keeps of it is
+copied out by :mod:`mlmaster.execution.readback`, which follows no link.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ class Workspace:
     def script_path(self) -> Path:
         return self.root / SCRIPT_NAME
 
+    @property
+    def kept_submission(self) -> Path:
+        """Where the submission's checked copy goes: the node folder holding the workspace."""
+        return self.root.parent / SUBMISSION_NAME
+
     @classmethod
     def create(cls, node_dir: Path, public_dir: Path) -> Workspace:
         """Make (or reuse) the workspace folders under ``node_dir``, linking ``public_dir``."""
@@ -71,7 +79,11 @@ class Workspace:
         self.script_path.write_text(code, encoding="utf-8")
         return self.script_path
 
-    def submission(self) -> Path | None:
-        """The submission the script wrote, if any."""
-        path = self.submission_file
-        return path if path.is_file() else None
+    def hand_over(self, uid: int, gid: int, *, closed: bool = True) -> None:
+        """Give the workspace's folders to the script's user; ``closed``: to no other user.
+
+        Only the three folders mlmaster made: ``lchown`` never follows a link a script left.
+        """
+        for folder in (self.root, self.working_dir, self.submission_dir):
+            os.lchown(folder, uid, gid)
+        self.root.chmod(0o700 if closed else 0o755)

@@ -132,13 +132,11 @@ class NodeDir:
             return ""
 
     def find_submission(self) -> Path | None:
-        """The submission to keep for this node: its own copy, else what the script left in
-        its workspace. Never a link (a script could point one at any file)."""
-        written = self.workspace / "submission" / SUBMISSION_FILE
-        for candidate in (self.submission, written):
-            if candidate.is_file() and not candidate.is_symlink():
-                return candidate
-        return None
+        """The submission to keep for this node: its own copy, which the executor took out of
+        the workspace following no link. Never the workspace's file: a script controls every
+        name there (``submission/`` itself may be a link to the private answers)."""
+        candidate = self.submission
+        return candidate if candidate.is_file() and not candidate.is_symlink() else None
 
 
 @dataclass(frozen=True)

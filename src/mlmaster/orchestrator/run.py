@@ -198,7 +198,7 @@ def discover_environment(settings: Settings, executor: Executor) -> Environment:
     """The scripts' environment as the prompt will state it (see :mod:`mlmaster.environment`)."""
     mode = settings.execution.network
     if mode == "auto":
-        network = executor.sandbox != "bwrap"
+        network = executor.hardware().sandbox.network
         source = "no sandbox" if network else "the sandbox cuts the network"
     else:
         network, source = mode == "on", "execution.network"

@@ -105,7 +105,7 @@ def build_code_request(state: RunState, expansion: Expansion, timeout: float) ->
     if parent is not None and not state.tree.is_root(parent.id):
         parent_view = ParentSolution.from_node(parent, state.execution_of(parent.id))
     memory = state.memory.context(state.tree, expansion.parent_id, expansion.operator)
-    slot = state.executor.pool.slots[0]
+    slot = state.executor.hardware().per_script
     return CodeRequest(
         operator=expansion.operator,
         node_id=expansion.child_id,
@@ -118,9 +118,7 @@ def build_code_request(state: RunState, expansion: Expansion, timeout: float) ->
         time_left=state.budget.remaining,
         exec_timeout=timeout,
         hardware=Hardware(
-            cpus=len(slot.cpus),
-            gpus=list(slot.gpus),
-            memory_limit=state.settings.execution.memory_limit,
+            cpus=len(slot.cpus), gpus=list(slot.gpus), memory_limit=slot.memory_limit
         ),
         environment=state.environment,
         seed=state.settings.run.seed,
@@ -148,21 +146,19 @@ async def _execute_and_review(
     workspace.write_script(answer.code)
     run_node_dir.write_solution(answer.code)
     timing.workspace_s = time.perf_counter() - began
-    # The slot is leased here rather than inside the executor so that queueing for it is
-    # timed apart from the script itself.
-    queued = time.perf_counter()
-    async with state.executor.pool.lease() as slot:
-        leased = time.perf_counter()
-        timing.slot_wait_s = leased - queued
-        # The LLM call and the queue took time: the script gets what is left now, and never
-        # more than the prompt promised it.
+
+    def script_timeout() -> float:
+        # Asked once the slot is leased: the LLM call and the queue took time, so the script
+        # gets what is left now, and never more than the prompt promised it.
         timeout = state.budget.exec_timeout()
         if timeout is None:
             raise _NoTime()
-        result = await state.executor.run(
-            workspace, timeout=min(timeout, request.exec_timeout), slot=slot
-        )
-        timing.exec_s = time.perf_counter() - leased
+        return min(timeout, request.exec_timeout)
+
+    queued = time.perf_counter()
+    result = await state.executor.run(workspace, timeout=script_timeout)
+    timing.slot_wait_s = result.queue_wait
+    timing.exec_s = time.perf_counter() - queued - result.queue_wait
     run_node_dir.write_execution(result)
 
     metric = parse_metric_line(result.stdout.text)

@@ -53,7 +53,8 @@ def judge(evidence: Evidence) -> Verdict:
             failure += f": {result.exception.type}: {result.exception.message}"
         reasons.append(failure)
     if result.submission_path is None:
-        reasons.append("no submission.csv written")
+        # The executor says why a file the script left was refused (a link, too big ...).
+        reasons.append(result.submission_problem or "no submission.csv written")
     elif evidence.submission_valid is False:
         reasons.append(f"invalid submission: {evidence.submission_message}")
     if metric is None:

@@ -225,7 +225,13 @@ class ExecutionSettings(Group):
     python: Path | None = Field(
         None, description="interpreter for scripts; the scripts' own environment when unset"
     )
-    sandbox: Literal["auto", "bwrap", "none"] = "auto"
+    sandbox: str = Field(
+        "auto", description="what confines scripts: auto (bwrap, else none), bwrap, none"
+    )
+    script_uid: int = Field(
+        65534, ge=1, description="unprivileged user scripts run as (in the sandbox, or as root)"
+    )
+    script_gid: int = Field(65534, ge=1, description="group scripts run as")
     kill_grace: Duration = Field(3.0, description="time between SIGTERM and SIGKILL")
     output_cap: ByteSize = Field(64 * 1024, description="head plus tail of output kept")
     network: Literal["auto", "on", "off"] = Field(
@@ -238,6 +244,16 @@ class ExecutionSettings(Group):
         description="a node's working/ above this size is deleted after commit unless the node "
         "is the best so far; unset keeps every working/",
     )
+    submission_cap: ByteSize = Field(
+        512 * 1024**2, description="largest submission.csv taken from a script's workspace"
+    )
+
+    @field_validator("sandbox")
+    @classmethod
+    def _known_sandbox(cls, value: str) -> str:
+        from mlmaster.execution.sandbox import check_sandbox_name
+
+        return check_sandbox_name(value)
 
 
 class CompetitionSettings(Group):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from exec_support import UNSANDBOXED_PYTHON
 
 from mlmaster.environment.cgroup import cpu_quota, memory_limit
 from mlmaster.errors import UserError
@@ -70,7 +71,10 @@ async def test_a_script_under_a_quota_gets_its_threads_and_cpus(
     tmp_path: Path, make_workspace: Callable[[str], Workspace]
 ) -> None:
     root = cgroup_v1(tmp_path / "cgroup", 100000)  # one CPU's worth on this machine's mask
-    executor = Executor(ExecutionSettings(sandbox="none"), cgroup_root=root)
+    if UNSANDBOXED_PYTHON is None:
+        pytest.skip("no Python the unprivileged script user can start")
+    settings = ExecutionSettings(sandbox="none", python=UNSANDBOXED_PYTHON)
+    executor = Executor(settings, cgroup_root=root)
     workspace = make_workspace(
         "import os\n"
         "print('threads', os.environ['OMP_NUM_THREADS'], os.environ['MKL_NUM_THREADS'])\n"

@@ -12,24 +12,15 @@ import subprocess
 from collections.abc import Callable
 
 import pytest
+from exec_support import SANDBOXES
 
 from mlmaster.execution.runner import Executor
-from mlmaster.execution.sandbox import bwrap_works
 from mlmaster.execution.topology import detect_gpus, parse_nvidia_smi_list
 from mlmaster.execution.workspace import Workspace
 
 _NVIDIA_SMI = shutil.which("nvidia-smi")
 pytestmark = pytest.mark.skipif(_NVIDIA_SMI is None, reason="nvidia-smi missing: no GPU here")
 
-_BWRAP = shutil.which("bwrap")
-_BWRAP_PROBLEM = "bwrap is not installed" if _BWRAP is None else bwrap_works(_BWRAP)
-SANDBOXES = [
-    pytest.param("none"),
-    pytest.param(
-        "bwrap",
-        marks=pytest.mark.skipif(_BWRAP_PROBLEM is not None, reason=f"bwrap: {_BWRAP_PROBLEM}"),
-    ),
-]
 
 COUNT_DEVICES = """\
 import ctypes, os

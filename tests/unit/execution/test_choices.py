@@ -14,7 +14,10 @@ from mlmaster.execution.interpreter import (
     interpreter_roots,
     resolve_script_python,
 )
-from mlmaster.execution.sandbox import resolve_sandbox
+from mlmaster.execution.sandbox import SandboxContext, resolve_sandbox
+from mlmaster.settings.model import ExecutionSettings
+
+_CONTEXT = SandboxContext(python=Path("/usr/bin/python3"), python_roots=(), uid=65534, gid=65534)
 
 
 def _broken_bwrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +31,8 @@ def _broken_bwrap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_auto_falls_back_to_none_with_a_warning(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     _broken_bwrap(tmp_path, monkeypatch)
     with capture_logs() as logs:
-        assert resolve_sandbox("auto") == ("none", None)
+        sandbox = resolve_sandbox("auto", _CONTEXT)
+    assert sandbox.info.name == "none" and not sandbox.info.confined
     [warning] = [e for e in logs if e["event"] == "sandbox_unavailable"]
     assert warning["log_level"] == "warning" and "new namespace" in warning["reason"]
 
@@ -38,14 +42,20 @@ def test_bwrap_demanded_but_broken_is_a_clear_error(
 ):
     _broken_bwrap(tmp_path, monkeypatch)
     with pytest.raises(UserError, match=r"set execution\.sandbox = none"):
-        resolve_sandbox("bwrap")
+        resolve_sandbox("bwrap", _CONTEXT)
 
 
 def test_bwrap_missing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(UserError, match="not installed"):
-        resolve_sandbox("bwrap")
-    assert resolve_sandbox("none") == ("none", None)
+        resolve_sandbox("bwrap", _CONTEXT)
+    assert resolve_sandbox("none", _CONTEXT).info.name == "none"
+
+
+def test_settings_accept_registered_sandboxes_only():
+    assert ExecutionSettings(sandbox="bwrap").sandbox == "bwrap"
+    with pytest.raises(ValueError, match="unknown sandbox 'docker'; use auto or one of: bwrap"):
+        ExecutionSettings(sandbox="docker")
 
 
 def test_configured_python_must_exist(tmp_path: Path):

@@ -18,7 +18,7 @@ def test_layout_and_link(tmp_path: Path):
     assert ws.input_dir.is_symlink() and ws.input_dir.resolve() == public.resolve()
     assert (ws.input_dir / "train.csv").read_text() == "a\n1\n"
     assert ws.working_dir.is_dir() and ws.submission_dir.is_dir()
-    assert ws.submission() is None
+    assert ws.kept_submission == tmp_path / "nodes" / "submission.csv"
     script = ws.write_script("print(1)\n")
     assert script.read_text() == "print(1)\n" and script.parent == ws.root
     # Creating it again is harmless (a resumed run reuses node folders).
