@@ -63,6 +63,17 @@ if [[ -n "${TIME_LIMIT_SECS:-}" ]]; then
     guard=(timeout --signal=TERM --kill-after=30 "${TIME_LIMIT_SECS}")
 fi
 
+# The scripts' sandbox: say up front whether bubblewrap can run in this container (mlmaster
+# probes it again and falls back to no sandbox, with a warning, when it cannot).
+if ! command -v bwrap >/dev/null; then
+    echo "start.sh: bubblewrap is not installed: scripts will run unsandboxed" >&2
+elif ! probe=$(bwrap --unshare-user --unshare-net --cap-drop ALL --ro-bind / / true 2>&1); then
+    echo "start.sh: bubblewrap cannot run here (${probe}): scripts will run unsandboxed;" \
+        "allow namespaces (e.g. --security-opt seccomp=unconfined) to sandbox them" >&2
+else
+    echo "start.sh: bubblewrap works: scripts run sandboxed"
+fi
+
 echo "start.sh: ${COMPETITION_ID}: profile ${MLMASTER_PROFILE}, data ${DATA_DIR}, run ${RUN_DIR}"
 "${guard[@]}" "${command[@]}" "$@" 2>&1 | tee "${LOGS_DIR}/console.log"
 status=${PIPESTATUS[0]}
@@ -88,7 +99,7 @@ if [[ -n "${RUN_DIR}" && -d "${RUN_DIR}" ]]; then
         -cf - "./$(basename "${RUN_DIR}")" | tar -C "${LOGS_DIR}" -xf - \
         || echo "start.sh: copying the run directory into ${LOGS_DIR} failed" >&2
     if [[ -d "${RUN_DIR}/best" ]]; then
-        cp -R "${RUN_DIR}/best/." "${CODE_DIR}/"
+        cp -R -P "${RUN_DIR}/best/." "${CODE_DIR}/"
         if [[ ! -f "${SUBMISSION_DIR}/submission.csv" && -f "${RUN_DIR}/best/submission.csv" ]]; then
             cp "${RUN_DIR}/best/submission.csv" "${SUBMISSION_DIR}/submission.csv"
         fi

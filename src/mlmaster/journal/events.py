@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 
+from mlmaster.execution.sandbox import SandboxInfo
 from mlmaster.llm.accounting import RunTotals
 from mlmaster.search.node import Node
 
@@ -47,6 +48,7 @@ class _SessionStart(Event):
     environment: dict[str, Any] = Field(default_factory=dict)
     # The metric optimised and where it came from (mlmaster.competition.metric_choice).
     metric_choice: dict[str, Any] = Field(default_factory=dict)
+    sandbox: SandboxInfo | None = None  # what confined this session's scripts (report shows it)
 
 
 class RunStarted(_SessionStart):

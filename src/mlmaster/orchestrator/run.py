@@ -186,6 +186,7 @@ async def open_run(
                 started=time.time(),
                 environment=environment.model_dump(mode="json"),
                 metric_choice=metric_choice.model_dump(mode="json") if metric_choice else {},
+                sandbox=executor.hardware().sandbox,
             )
         )
         try:

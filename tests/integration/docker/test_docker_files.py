@@ -77,3 +77,17 @@ def test_agent_registry_entries_are_complete() -> None:
         assert env["MLMASTER_GRADER__URL"] == "http://localhost:5000"
         for name in env:
             assert name == "TIME_LIMIT_SECS" or name.startswith("MLMASTER_"), name
+
+
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.mlebench"])
+def test_both_images_install_the_sandbox(dockerfile: str) -> None:
+    text = (DOCKER / dockerfile).read_text()
+    installs = [line for line in text.splitlines() if "apt-get install" in line]
+    assert any("bubblewrap" in line for line in installs), installs
+
+
+def test_start_script_probes_the_sandbox_and_copies_links_as_links() -> None:
+    text = (DOCKER / "start.sh").read_text()
+    assert "bwrap --unshare-user" in text
+    copies = [line.strip() for line in text.splitlines() if line.strip().startswith("cp -R")]
+    assert copies and all(line.startswith("cp -R -P") for line in copies), copies

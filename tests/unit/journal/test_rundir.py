@@ -76,6 +76,7 @@ def test_a_submission_that_is_a_link_is_never_kept(tmp_path: Path) -> None:
     assert folder.find_submission() is None
     written.unlink()
     written.write_text("id,y\n1,0\n")
-    assert folder.find_submission() == written
-    folder.submission.write_text("id,y\n1,1\n")  # the node's own copy wins
+    # Only the executor's copy counts, never what the script left in its workspace.
+    assert folder.find_submission() is None
+    folder.submission.write_text("id,y\n1,1\n")
     assert folder.find_submission() == folder.submission
