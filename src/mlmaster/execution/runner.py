@@ -293,6 +293,14 @@ class Executor:
         )
         self.sandbox = resolve_sandbox(settings.sandbox, context)
         info = self.sandbox.info
+        limit = settings.memory_limit
+        self._hardware = Hardware(
+            slots=[
+                SlotHardware(index=s.index, cpus=s.cpus, gpus=s.gpus, memory_limit=limit)
+                for s in self.pool.slots
+            ],
+            sandbox=info,
+        )
         log.info(
             "executor_ready",
             slots=[s.model_dump() for s in self.pool.slots],
@@ -305,14 +313,7 @@ class Executor:
 
     def hardware(self) -> Hardware:
         """Every slot's CPUs, GPUs and memory cap, and the sandbox scripts run in."""
-        limit = self.settings.memory_limit
-        return Hardware(
-            slots=[
-                SlotHardware(index=s.index, cpus=s.cpus, gpus=s.gpus, memory_limit=limit)
-                for s in self.pool.slots
-            ],
-            sandbox=self.sandbox.info,
-        )
+        return self._hardware
 
     async def run(
         self,
