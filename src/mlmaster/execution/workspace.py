@@ -11,8 +11,6 @@ copied out by :mod:`mlmaster.execution.readback`, which follows no link.
 from __future__ import annotations
 
 import os
-import shutil
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,34 +87,3 @@ class Workspace:
         for folder in (self.root, self.working_dir, self.submission_dir):
             os.lchown(folder, uid, gid)
         self.root.chmod(0o700 if closed else 0o755)
-
-    def working_bytes(self) -> int:
-        """Bytes of the regular files under ``working/``, counted following no link."""
-        total = 0
-        pending = [self.working_dir]
-        while pending:
-            folder = pending.pop()
-            try:
-                if stat.S_ISLNK(folder.lstat().st_mode):
-                    continue
-                entries = list(os.scandir(folder))
-            except OSError:
-                continue
-            for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    pending.append(Path(entry.path))
-                elif entry.is_file(follow_symlinks=False):
-                    total += entry.stat(follow_symlinks=False).st_size
-        return total
-
-    def discard_working(self) -> None:
-        """Delete ``working/`` and all in it; a link there is removed, never its target."""
-        try:
-            info = self.working_dir.lstat()
-        except FileNotFoundError:
-            return
-        if stat.S_ISDIR(info.st_mode):
-            # rmtree works through file descriptors here: it never descends into a link.
-            shutil.rmtree(self.working_dir)
-        else:
-            self.working_dir.unlink()
