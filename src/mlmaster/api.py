@@ -82,6 +82,7 @@ def saved_settings(run_dir: Path) -> dict[str, Any]:
         raise UserError(f"{path} is damaged; it is not JSON") from None
     for role in saved.get("llm", {}).values():
         role.pop("api_key", None)
+        role.pop("extra_headers", None)  # their values may be secrets, saved masked
     saved.get("run", {}).pop("run_id", None)
     return saved
 

@@ -152,8 +152,9 @@ class EndpointSettings(Group):
         default_factory=dict,
         description='JSON merged into every request body, e.g. {"reasoning_effort": "high"}',
     )
-    extra_headers: dict[str, str] = Field(
-        default_factory=dict, description="HTTP headers added to every request (JSON object)"
+    extra_headers: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description="HTTP headers added to every request (JSON object); values never printed",
     )
     extra_query: dict[str, str] = Field(
         default_factory=dict, description="URL query parameters of every request (JSON object)"
@@ -186,7 +187,7 @@ class EndpointSettings(Group):
     )
     concurrency: int = Field(4, ge=1, description="most calls in flight for this role")
     request_timeout: Duration = Field(
-        600.0, description="wall-clock cap on one request, streamed or not"
+        600.0, description="wall-clock cap on each request attempt, streamed or not"
     )
     retries: int = Field(5, ge=0, description="retries on 429, 5xx, timeouts, connection errors")
     price_input: float = Field(0.0, ge=0, description="USD per million input tokens")

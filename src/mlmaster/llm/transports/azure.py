@@ -10,7 +10,7 @@ from __future__ import annotations
 import openai
 
 from mlmaster.errors import UserError
-from mlmaster.llm.transports.openai_sdk import SDK_TIMEOUT_MARGIN, OpenAITransport
+from mlmaster.llm.transports.openai_sdk import SDK_TIMEOUT_MARGIN, OpenAITransport, headers
 from mlmaster.settings.model import EndpointSettings
 
 
@@ -27,6 +27,6 @@ class AzureTransport(OpenAITransport):
             api_key=api_key,
             timeout=settings.request_timeout + SDK_TIMEOUT_MARGIN,
             max_retries=0,
-            default_headers=settings.extra_headers or None,
+            default_headers=headers(settings),
             default_query=settings.extra_query or None,
         )

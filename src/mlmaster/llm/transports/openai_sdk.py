@@ -36,7 +36,7 @@ class OpenAITransport:
             base_url=settings.base_url,
             timeout=settings.request_timeout + SDK_TIMEOUT_MARGIN,
             max_retries=0,
-            default_headers=settings.extra_headers or None,
+            default_headers=headers(settings),
             default_query=settings.extra_query or None,
         )
 
@@ -170,6 +170,11 @@ class OpenAITransport:
             # A 200 whose body could not be read (a proxy cut it, a server bug): try again.
             return Fault(kind="transient", reason=f"unreadable answer: {error}")
         return None
+
+
+def headers(settings: EndpointSettings) -> dict[str, str] | None:
+    """The role's extra headers, secrets revealed only here, for the wire."""
+    return {k: v.get_secret_value() for k, v in settings.extra_headers.items()} or None
 
 
 def _reasoning(extra: dict[str, Any] | None) -> str | None:
