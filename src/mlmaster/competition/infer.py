@@ -253,14 +253,11 @@ def _map_k(description: str, public_dir: Path, sample: SampleSubmission) -> int:
 
 
 def _task_type(metric: str, targets: list[str], target: _Target | None) -> TaskType:
-    if metric == "qwk":
-        return "ordinal"
-    if metric in _REGRESSION_METRICS:
-        return "regression"
-    if metric == "map_at_k":
-        return "other"
-    if metric == "roc_auc_multilabel":
-        return "multilabel"
+    # The metric's own task type decides, except between the classification kinds, which the
+    # submission's columns and the training target tell apart.
+    declared = METRICS[metric].task_type
+    if declared in ("ordinal", "regression", "other", "multilabel"):
+        return declared
     if len(targets) > 1:
         # Several probability or label columns: one column per class (log loss, one-hot) or
         # independent labels.
