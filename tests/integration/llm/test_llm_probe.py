@@ -166,3 +166,31 @@ async def test_a_self_hosted_preset_without_base_url_names_the_variable() -> Non
     )
     with pytest.raises(Exception, match="MLMASTER_LLM__CODER__BASE_URL"):
         await probe_role(settings, "coder")
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        (Reply(status=403, error_message="not allowed to use this model"), "key's access"),
+        (
+            Reply(
+                status=429,
+                error_message="You exceeded your current quota",
+                error_code="insufficient_quota",
+            ),
+            "no credit",
+        ),
+        (Reply(status=402, error_message="Insufficient Balance"), "no credit"),
+        (Reply(status=503, error_message="overloaded"), "gave up after 2 attempts"),
+    ],
+)
+async def test_permission_credit_and_a_dead_server_fail_the_check(
+    reply: Reply, expected: str
+) -> None:
+    async with ScriptedServer(default=reply) as server:
+        settings = EndpointSettings.model_validate(
+            {"provider": "openai", "base_url": server.base_url, "model": "m", "retries": 3}
+        )
+        with pytest.raises(ProbeFailure) as caught:
+            await probe_role(settings, "coder")
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
