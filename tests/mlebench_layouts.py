@@ -133,11 +133,16 @@ def _members(description: str, archive: str) -> list[str]:
     ]
 
 
-def _archive(path: Path, members: list[str], sample: bytes | None) -> None:
+def _archive(
+    path: Path, members: list[str], sample: bytes | None, header: str | None = None
+) -> None:
     name = path.name.lower()
     contents = {
         m: sample if sample is not None and "sample" in m else file_bytes(m) for m in members
     }
+    if header is not None:  # "test_v2.txt.zip (test_v2.txt, header id,sentence)"
+        rows = "".join(f"{i},row {i}\n" for i in range(ROWS))
+        contents = {m: f"{header}\n{rows}".encode() for m in members}
     if name.endswith(".zip"):
         with zipfile.ZipFile(path, "w") as archive:
             for member, data in contents.items():
@@ -181,7 +186,9 @@ def build_public(layout: dict[str, Any], public: Path) -> Path:
             members = _members(archives.get(name, name), name)
             if name == sample_name:
                 members = [name.rsplit(".", 1)[0]]
-            _archive(path, members, sample if name == sample_name else None)
+            named = re.search(r"header (\S+?)\)", archives.get(name, ""))
+            header = named.group(1) if named else None
+            _archive(path, members, sample if name == sample_name else None, header)
         else:
             path.write_bytes(file_bytes(name))
     for folder in layout["public_folders"]:

@@ -36,8 +36,9 @@ REPRESENTATIVE = [
     "tensorflow-speech-recognition-challenge",
     "tabular-playground-series-may-2022",
 ]
-# Switch on once the offline coder writes a baseline in the sample's format for every folder.
-REQUIRE_VALID_SUBMISSION = False
+# Folders whose test ids sit only inside a 7z archive: nothing installed can read them, so the
+# offline coder cannot write a submission there (a model-written script may, with a 7z tool).
+UNREADABLE_IDS = {"statoil-iceberg-classifier-challenge"}
 
 
 def test_the_fixture_lists_all_75() -> None:
@@ -108,5 +109,5 @@ def test_mlmaster_run_starts_on_the_folder(competition_id: str, tmp_path: Path, 
     assert events[0].environment["interpreter"]["packages"]
     report = (run_dir / "report.html").read_text()
     assert "keyword rules over the description" in report and "usable (affinity" in report
-    if REQUIRE_VALID_SUBMISSION:
+    if competition_id not in UNREADABLE_IDS:
         assert done.returncode == 0 and output.is_file(), done.stderr[-3000:]
