@@ -117,7 +117,7 @@ async def run_script(
     env_extra: Mapping[str, str] | None = None,
 ) -> ExecutionResult:
     """Run the workspace's script on ``slot``'s CPUs and GPUs until it ends or is stopped."""
-    await anyio.to_thread.run_sync(sandbox.prepare, workspace)
+    await anyio.to_thread.run_sync(sandbox.prepare, workspace, slot)
     launch = sandbox.wrap([str(python), str(workspace.script_path)], workspace, slot)
     out, err = HeadTail(output_cap), HeadTail(output_cap)
     started = time.monotonic()
@@ -132,7 +132,7 @@ async def run_script(
         extra_groups=[] if launch.uid is not None else None,
     )
     log.debug("script_started", pid=proc.pid, cpus=list(slot.cpus), gpus=list(slot.gpus))
-    tree = sandbox.watch(proc.pid)
+    tree = sandbox.watch(proc.pid, slot)
     reason: KilledReason | None = None
     drained = anyio.Event()
 

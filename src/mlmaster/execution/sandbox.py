@@ -2,10 +2,10 @@
 
 A :class:`Sandbox` does three things for the runner, which knows nothing else of it:
 
-- ``prepare(workspace)`` before a run (make the workspace usable by the script's user);
+- ``prepare(workspace, slot)`` before a run (make the workspace usable by the script's user);
 - ``wrap(argv, workspace, slot)`` turns the script's command into what is started, with the
   user to start it as;
-- ``watch(pid)`` returns the :class:`ScriptTree` that measures and kills what was started.
+- ``watch(pid, slot)`` returns the :class:`ScriptTree` that measures and kills what was started.
 
 Sandboxes register a factory under a name (``register_sandbox``); ``execution.sandbox`` must be
 one of those names or ``auto``, which takes the first of :data:`AUTO_ORDER` that can run here
@@ -88,15 +88,15 @@ class ScriptTree(Protocol):
 class Sandbox(Protocol):
     info: SandboxInfo
 
-    def prepare(self, workspace: Workspace) -> None:
-        """Make ``workspace`` ready for a script (runs in a worker thread, before each run)."""
+    def prepare(self, workspace: Workspace, slot: SlotSpec) -> None:
+        """Make ``workspace`` ready for a script on ``slot`` (in a worker thread, before a run)."""
         ...
 
     def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
         """The command that runs ``argv`` confined, in ``workspace``, with ``slot``'s devices."""
         ...
 
-    def watch(self, pid: int) -> ScriptTree:
+    def watch(self, pid: int, slot: SlotSpec) -> ScriptTree:
         """The tree to measure and kill, given the pid of the process ``wrap`` described."""
         ...
 

@@ -230,7 +230,10 @@ class ExecutionSettings(Group):
         "auto", description="what confines scripts: auto (bwrap, else none), bwrap, none"
     )
     script_uid: int = Field(
-        65534, ge=1, description="unprivileged user scripts run as (in the sandbox, or as root)"
+        65534,
+        ge=1,
+        description="unprivileged uid scripts run as (in bubblewrap; without a sandbox, when "
+        "mlmaster is root, this plus the slot's index)",
     )
     script_gid: int = Field(65534, ge=1, description="group scripts run as")
     kill_grace: Duration = Field(3.0, description="time between SIGTERM and SIGKILL")

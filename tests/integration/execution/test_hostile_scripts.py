@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from exec_support import SANDBOXES, needs_bwrap, needs_unsandboxed
 
@@ -265,3 +266,43 @@ async def test_an_oversized_submission_is_refused_and_a_fair_one_copied(
     assert result.submission_path == fair.kept_submission
     assert result.submission_path.read_text() == "id\n1\n"
     assert not result.submission_path.is_symlink()
+
+
+ESCAPE = """\
+import os, sys, time
+if os.fork() == 0:  # a daemon: new session, parent gone, nobody's descendant
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(1000)", TOKEN])
+    os._exit(0)
+time.sleep(0.5)
+print("uid", os.getuid())
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="scripts switch user only when mlmaster is root")
+@needs_unsandboxed
+async def test_unsandboxed_each_slot_has_its_uid_and_an_escaped_daemon_dies(
+    make_executor: MakeEx, make_workspace: MakeWs
+):
+    token = f"tok-{uuid.uuid4().hex}"
+    executor = make_executor("none", slots=2, cpus=[0, 1], gpus=[])
+    ws = make_workspace(f"TOKEN = {token!r}\n{ESCAPE}")
+    result = await executor.run(ws, timeout=60, slot=executor.pool.slots[1])
+    assert result.exit_code == 0, result.stderr.text
+    assert result.stdout.text == "uid 65535\n"
+    assert _owner_and_mode(ws.root) == (65535, 0o700), "the workspace is open to other slots"
+    assert _processes_with(token) == [], "a daemon outlived its script"
+
+
+def _owner_and_mode(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_uid, info.st_mode & 0o777
+
+
+def _processes_with(token: str) -> list[int]:
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if token in " ".join(proc.info["cmdline"] or []):
+            found.append(proc.pid)
+    return found

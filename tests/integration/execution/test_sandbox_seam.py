@@ -24,13 +24,13 @@ class Tagging:
         self.prepared: list[Path] = []
         self.info = SandboxInfo(name="tagging", confined=False, user="the test's")
 
-    def prepare(self, workspace: Workspace) -> None:
+    def prepare(self, workspace: Workspace, slot: SlotSpec) -> None:
         self.prepared.append(workspace.root)
 
     def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
         return Launch(["/usr/bin/env", f"SANDBOX_TAG=slot{slot.index}", *argv])
 
-    def watch(self, pid: int) -> ProcessTree:
+    def watch(self, pid: int, slot: SlotSpec) -> ProcessTree:
         return ProcessTree(pid)
 
 

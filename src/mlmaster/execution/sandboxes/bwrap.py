@@ -160,7 +160,7 @@ class BwrapSandbox:
             ],
         )
 
-    def prepare(self, workspace: Workspace) -> None:
+    def prepare(self, workspace: Workspace, slot: SlotSpec) -> None:
         if not self.user_namespace:
             # Open to others: bwrap, root without capabilities by then, must enter it. No other
             # script sees it anyway; each sandbox mounts its own workspace only.
@@ -182,7 +182,7 @@ class BwrapSandbox:
         drop = [str(self.context.python), "-I", "-S", "-c", _DROP_PRIVILEGES, *ids]
         return Launch([*jail, *drop, *argv])
 
-    def watch(self, pid: int) -> ProcessTree:
+    def watch(self, pid: int, slot: SlotSpec) -> ProcessTree:
         return ProcessTree(pid)
 
 

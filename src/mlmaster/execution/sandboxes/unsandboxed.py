@@ -4,7 +4,10 @@ Two things still hold. When mlmaster runs as root, the script does not: it is st
 unprivileged uid and gid with no supplementary group (set in the child before it executes), so
 it cannot read the orchestrator's environment (``/proc/<pid>/environ``, where the LLM keys are)
 or any file only root may read; its workspace is handed to that user, and the competition's
-private folder beside the public one is made readable by its owner only. When mlmaster runs as
+private folder beside the public one is made readable by its owner only. Each slot has a uid
+of its own (``execution.script_uid`` plus the slot's index): a script cannot enter another
+slot's workspace, and since nothing else runs as that uid, every process of it is killed when
+the script ends, also a daemon that escaped the process tree. When mlmaster runs as
 an ordinary user, the script shares that user; the orchestrator then marks itself not dumpable,
 which makes its ``/proc/<pid>/environ`` unreadable to its own user's other processes.
 
@@ -19,6 +22,8 @@ import stat
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
+
+import psutil
 
 from mlmaster.errors import UserError
 from mlmaster.execution.process_tree import ProcessTree, become_subreaper
@@ -50,15 +55,18 @@ class Unsandboxed:
     def __init__(self, context: SandboxContext, *, switch_user: bool) -> None:
         self.context = context
         self.switch_user = switch_user
-        self._reached: set[tuple[Path, Path]] = set()
+        self._reached: set[tuple[Path, Path, int]] = set()
         common = [
             "the network",
             "every file its user may read (world-readable files anywhere on the host)",
             "the public data's folder, writable if its user may write there",
         ]
         if switch_user:
-            user = f"uid {context.uid}, gid {context.gid} (mlmaster runs as root; not the script)"
-            exposes = [*common, "other scripts running at the same time (same user)"]
+            user = (
+                f"uid {context.uid} + the slot's index, gid {context.gid} "
+                "(mlmaster runs as root; the script does not)"
+            )
+            exposes = common
         else:
             user = f"mlmaster's own user (uid {os.geteuid()})"
             exposes = [
@@ -68,25 +76,32 @@ class Unsandboxed:
             ]
         self.info = SandboxInfo(name="none", confined=False, user=user, exposes=exposes)
 
-    def prepare(self, workspace: Workspace) -> None:
+    def uid(self, slot: SlotSpec) -> int:
+        """The uid scripts on ``slot`` run as (mlmaster as root)."""
+        return self.context.uid + slot.index
+
+    def prepare(self, workspace: Workspace, slot: SlotSpec) -> None:
         if not self.switch_user:
             return
-        workspace.hand_over(self.context.uid, self.context.gid)
-        key = (workspace.public_dir, workspace.root.parent.parent)
+        uid = self.uid(slot)
+        workspace.hand_over(uid, self.context.gid)
+        key = (workspace.public_dir, workspace.root.parent.parent, uid)
         if key not in self._reached:
             _restrict_private(workspace.public_dir)
-            self._check_reach(workspace)
+            self._check_reach(workspace, uid)
             self._reached.add(key)
 
     def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
         if self.switch_user:
-            return Launch(list(argv), uid=self.context.uid, gid=self.context.gid)
+            return Launch(list(argv), uid=self.uid(slot), gid=self.context.gid)
         return Launch(list(argv))
 
-    def watch(self, pid: int) -> ProcessTree:
+    def watch(self, pid: int, slot: SlotSpec) -> ProcessTree:
+        if self.switch_user:
+            return UserTree(pid, self.uid(slot))
         return ProcessTree(pid)
 
-    def _check_reach(self, workspace: Workspace) -> None:
+    def _check_reach(self, workspace: Workspace, uid: int) -> None:
         """Fail with what to do when the script's user cannot reach its data or workspace."""
         cmd = [str(self.context.python), "-I", "-S", "-c", _REACH]
         cmd += [str(workspace.public_dir), str(workspace.root)]
@@ -98,23 +113,48 @@ class Unsandboxed:
                 timeout=60,
                 check=False,
                 cwd="/",
-                user=self.context.uid,
+                user=uid,
                 group=self.context.gid,
                 extra_groups=[],
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise UserError(
-                f"scripts run as uid {self.context.uid} without a sandbox (mlmaster runs as "
+                f"scripts run as uid {uid} without a sandbox (mlmaster runs as "
                 f"root) but cannot start {self.context.python} as that user ({exc}); install "
                 "bubblewrap, or install the scripts' Python where every user can read it"
             ) from exc
         if done.returncode != 0:
             where = done.stdout.strip() or done.stderr.strip()[-300:]
             raise UserError(
-                f"scripts run as uid {self.context.uid} without a sandbox (mlmaster runs as "
+                f"scripts run as uid {uid} without a sandbox (mlmaster runs as "
                 f"root) but that user cannot reach {where}; make the folders above it "
                 "searchable by others (chmod o+x), or install bubblewrap"
             )
+
+
+class UserTree(ProcessTree):
+    """The script's tree, and every other process of its uid (nothing else runs as that uid).
+
+    A script can leave the tree: a double fork between two samples, a new session, and the
+    daemon is nobody's descendant any more. It keeps its uid, so it is still found and killed.
+    """
+
+    def __init__(self, root_pid: int, uid: int) -> None:
+        super().__init__(root_pid)
+        self.uid = uid
+
+    def members(self) -> list[psutil.Process]:
+        found = super().members()
+        known = {proc.pid for proc in found}
+        for proc in psutil.process_iter(["uids", "status"]):
+            uids, status = proc.info["uids"], proc.info["status"]
+            if uids is None or uids.real != self.uid or proc.pid in known:
+                continue
+            if status != psutil.STATUS_ZOMBIE:
+                found.append(proc)
+            with self._lock:
+                self._seen.setdefault(proc.pid, proc)  # reaped once dead (it may be our orphan)
+        return found
 
 
 def _restrict_private(public_dir: Path) -> None:
