@@ -57,12 +57,13 @@ class RoleReport(BaseModel):
         """One line for a person: what works, and what was adapted."""
         if self.provider != "openai":
             return f"llm.{self.role}: {self.provider} (no endpoint to check)"
-        facts = [
-            f"api {self.api_style}",
-            f"streaming {self.streaming}",
-            f"tools {self.tools}",
+        facts = [f"api {self.api_style}", f"streaming {self.streaming}"]
+        # Tools matter to the reviewer, steering to the coder.
+        facts.append(
+            f"tools {self.tools}" if self.role == "feedback" else f"steering {self.steering}"
+        )
+        facts += [
             f"reasoning field {'yes' if self.reasoning_field else 'no'}",
-            f"steering {self.steering}",
             f"context {self.context_length or 'unknown'}",
         ]
         text = f"llm.{self.role}: ok, model {self.model} at {self.base_url}: " + ", ".join(facts)
