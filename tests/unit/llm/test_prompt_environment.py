@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
-from conftest import RequestFactory
 from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.environment import Environment, Interpreter, Package, SlotFacts
 from mlmaster.execution.result import CapturedOutput, ExecutionResult
 from mlmaster.llm.environment_text import parent_output
 from mlmaster.llm.prompting import render_code_prompt
-from mlmaster.llm.requests import ParentSolution
+from mlmaster.llm.requests import CodeRequest, ParentSolution
+
+RequestFactory = Callable[..., CodeRequest]
 
 
 def environment(**changes: object) -> Environment:
