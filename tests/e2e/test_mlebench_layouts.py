@@ -13,10 +13,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from mlebench_layouts import build_public, competitions
 from mlmaster.api import competition_for
+from mlmaster.competition.grading import grade_submission
+from mlmaster.competition.layout import load_competition
 from mlmaster.journal import NodeCommitted, RunStarted, read_events
 from mlmaster.llm.prompting import render_code_prompt
 from mlmaster.llm.requests import CodeRequest, Hardware
@@ -111,3 +114,27 @@ def test_mlmaster_run_starts_on_the_folder(competition_id: str, tmp_path: Path, 
     assert "keyword rules over the description" in report and "usable (affinity" in report
     if competition_id not in UNREADABLE_IDS:
         assert done.returncode == 0 and output.is_file(), done.stderr[-3000:]
+
+
+@pytest.mark.slow
+def test_a_data_dir_as_mlebench_prepares_it_runs_and_grades(tmp_path: Path, cli: Any) -> None:
+    """``<data>/<id>/prepared/{public,private}`` and nothing else: no competition.json."""
+    competition_id = "tabular-playground-series-may-2022"
+    root = tmp_path / "data" / competition_id / "prepared"
+    public = build_public(LAYOUTS[competition_id], root / "public")
+    sample = pd.read_csv(public / "sample_submission.csv", dtype=str)
+    answers = sample.assign(target=[i % 2 for i in range(len(sample))])
+    (root / "private").mkdir()
+    answers.to_csv(root / "private" / "test.csv", index=False)  # MLE-bench's usual answers name
+    runs, output = tmp_path / "runs", tmp_path / "out" / "submission.csv"
+    done = cli.run(
+        *("run", competition_id, "--profile", "ci", "--data-dir", str(tmp_path / "data")),
+        *("--runs-dir", str(runs), "--output", str(output)),
+        *("--time-limit", "2m", "--max-steps", "2", "--slots", "1"),
+        timeout=200,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    competition = load_competition(tmp_path / "data", competition_id)
+    assert competition.spec_source == "inferred" and competition.spec.answers_file == "test.csv"
+    report = grade_submission(competition, output)
+    assert report.valid_submission and report.score is not None
