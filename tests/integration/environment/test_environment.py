@@ -48,6 +48,8 @@ def venv_without_lightgbm(tmp_path_factory: pytest.TempPathFactory) -> Path:
     record.mkdir(parents=True)
     (record / "METADATA").write_text("Metadata-Version: 2.1\nName: timm\nVersion: 1.0.9\n")
     (record / "RECORD").write_text("")
+    (Path(site) / "timm").mkdir()  # importable too, as an installed package is
+    (Path(site) / "timm" / "__init__.py").write_text("__version__ = '1.0.9'\n")
     return python
 
 
@@ -81,6 +83,13 @@ def test_a_venv_without_lightgbm_is_stated_as_it_is(
     )
     names = [p.name for p in environment.interpreter.packages]
     assert names[0] == "timm" and "lightgbm" not in names
+    imported = subprocess.run(
+        [str(venv_without_lightgbm), "-c", "import timm; import lightgbm"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert "No module named 'lightgbm'" in imported.stderr  # timm imported, lightgbm absent
     assert environment.interpreter.version == ".".join(map(str, sys.version_info[:3]))
     user = render_code_prompt(request_for(environment)).user
     assert "timm 1.0.9" in user and "lightgbm" not in user
