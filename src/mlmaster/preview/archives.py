@@ -20,6 +20,9 @@ from mlmaster.preview.tables import TABLE_EXTENSIONS, preview_table
 from mlmaster.preview.walk import extension
 
 TAR_MEMBERS = 100  # members read off the start of a tar stream
+# Reaching the next member's header means decompressing the one before: stop after this many
+# bytes of members, so one multi-GB video at the front costs no minutes of start-up.
+TAR_BYTES = 64 * 1024**2
 ARCHIVE_EXTENSIONS = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".gz")
 
 
@@ -86,6 +89,9 @@ def _tar(path: Path) -> str:
                 break
             names.append(member.name + ("/" if member.isdir() else ""))
             sizes.append(member.size)
+            if sum(sizes) > TAR_BYTES:
+                complete = False
+                break
     return "tar: " + _listing(names, sizes, complete=complete)
 
 

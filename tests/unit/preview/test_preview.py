@@ -89,14 +89,12 @@ def test_archives_are_listed_and_a_csv_inside_a_zip_previewed(tmp_path: Path) ->
         archive.writestr("train/labels.csv", "image,label\nx.png,cat\ny.png,dog\n")
         for i in range(4):
             archive.writestr(f"train/{i}.png", png(8, 8))
-    buffer = io.BytesIO()
     with tarfile.open(public / "test.tar.gz", "w:gz") as tar:
         data = jpeg()
         for i in range(3):
             info = tarfile.TarInfo(f"test/{i}.jpg")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
-    del buffer
     (public / "extra.json.7z").write_bytes(b"7z\xbc\xaf\x27\x1c")
     with gzip.open(public / "big.csv.gz", "wb") as stream:
         stream.write(b"a,b\n1,2\n")
@@ -126,3 +124,18 @@ def test_a_huge_folder_is_scanned_within_bounds(tmp_path: Path) -> None:
 def test_unreadable_media_is_no_shape(tmp_path: Path) -> None:
     (tmp_path / "broken.png").write_bytes(b"\x89PNG junk")
     assert describe_media(tmp_path / "broken.png") is None
+
+
+def test_a_tar_is_listed_from_its_first_members_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlmaster.preview.archives as archives
+
+    monkeypatch.setattr(archives, "TAR_BYTES", 1000)
+    with tarfile.open(tmp_path / "videos.tar.gz", "w:gz") as tar:
+        for i in range(5):
+            data = b"v" * 800
+            info = tarfile.TarInfo(f"videos/{i}.mp4")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert "tar: first 2 files (2 .mp4)" in data_preview(tmp_path)
