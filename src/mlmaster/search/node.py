@@ -62,7 +62,9 @@ class Solution(BaseModel):
 
     plan: str = ""
     code: str = ""
-    metric: float | None = None
+    metric: float | None = None  # what the tree ranks: the holdout's or the script's score
+    script_metric: float | None = None  # the score the script printed itself
+    holdout_metric: float | None = None  # the harness's score on its holdout, when one exists
     valid_submission: bool = False
     buggy: bool = False
     bug_reason: str | None = None

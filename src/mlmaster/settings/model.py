@@ -278,6 +278,22 @@ class CompetitionSettings(Group):
     )
 
 
+class SelectionSettings(Group):
+    """How the node to submit is chosen (see the README's Selection section)."""
+
+    method: Literal["holdout", "script"] = Field(
+        "holdout",
+        description="rank nodes by their score on the harness's holdout (falls back to script "
+        "when none can be carved) or by the score each script prints",
+    )
+    holdout_fraction: float = Field(
+        0.1, ge=0.02, le=0.5, description="share of the training rows held back from scripts"
+    )
+    group_column: str | None = Field(
+        None, description="training column whose groups the holdout keeps whole (e.g. a user id)"
+    )
+
+
 class GraderSettings(Group):
     url: str | None = Field(
         None,
@@ -361,6 +377,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     execution: ExecutionSettings = Field(default_factory=ExecutionSettings)
     competition: CompetitionSettings = Field(default_factory=CompetitionSettings)
+    selection: SelectionSettings = Field(default_factory=SelectionSettings)
     grader: GraderSettings = Field(default_factory=GraderSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     sweep: SweepSettings = Field(default_factory=SweepSettings)

@@ -32,7 +32,7 @@ def evidence(**changes: Any) -> Evidence:
 
 def test_a_clean_step_works_with_its_metric_line() -> None:
     assert judge(evidence()) == Verdict(
-        buggy=False, bug_reason=None, metric=0.8, valid_submission=True
+        buggy=False, bug_reason=None, metric=0.8, valid_submission=True, script_metric=0.8
     )
 
 
@@ -138,3 +138,41 @@ def test_every_reason_is_given_in_order() -> None:
 def test_an_invalid_submission_and_a_missing_metric_are_both_named() -> None:
     verdict = judge(evidence(submission_valid=False, submission_message="bad", metric_line=None))
     assert verdict.bug_reason == "invalid submission: bad; no validation metric printed"
+
+
+def test_ranking_by_the_holdout_makes_its_score_the_metric_and_keeps_both() -> None:
+    verdict = judge(evidence(rank_by_holdout=True, holdout_score=0.7))
+    assert not verdict.buggy
+    assert (verdict.metric, verdict.script_metric, verdict.holdout_metric) == (0.7, 0.8, 0.7)
+
+
+def test_ranking_by_the_holdout_without_its_predictions_is_a_bug_that_says_why() -> None:
+    verdict = judge(
+        evidence(rank_by_holdout=True, holdout_problem="no submission/holdout.csv written")
+    )
+    assert verdict.buggy and verdict.metric is None and verdict.holdout_metric is None
+    assert verdict.bug_reason == (
+        "no valid holdout predictions (no submission/holdout.csv written)"
+    )
+
+
+def test_a_holdout_problem_adds_to_the_other_reasons() -> None:
+    verdict = judge(
+        evidence(metric_line=None, rank_by_holdout=True, holdout_problem="1 id(s) missing")
+    )
+    assert verdict.bug_reason == (
+        "no validation metric printed; no valid holdout predictions (1 id(s) missing)"
+    )
+
+
+def test_ranking_by_the_script_records_the_holdout_score_but_does_not_need_it() -> None:
+    scored = judge(evidence(holdout_score=0.7))
+    assert (scored.metric, scored.script_metric, scored.holdout_metric) == (0.8, 0.8, 0.7)
+    missing = judge(evidence(holdout_problem="no submission/holdout.csv written"))
+    assert not missing.buggy and missing.metric == 0.8 and missing.holdout_metric is None
+
+
+def test_a_buggy_node_keeps_neither_score() -> None:
+    verdict = judge(evidence(submission_valid=False, rank_by_holdout=True, holdout_score=0.7))
+    assert verdict.buggy
+    assert (verdict.metric, verdict.script_metric, verdict.holdout_metric) == (None, None, None)
