@@ -2,7 +2,9 @@
 
 ``input`` is a symlink to the competition's public folder, so a node costs no copy of the data;
 the sandbox mounts that folder read-only and nothing else of the data directory (the private
-answers sit next to it and stay out of reach).
+answers sit next to it and stay out of reach). When ``input`` is a run's derived folder (see
+:mod:`mlmaster.selection.inputs`), the folders its links point into are ``also_readable``: the
+sandbox mounts them read-only too, so the links resolve.
 
 Nothing in a workspace is trusted once a script has run there: what mlmaster keeps of it is
 copied out by :mod:`mlmaster.execution.readback`, which follows no link.
@@ -24,6 +26,7 @@ SUBMISSION_NAME = "submission.csv"
 class Workspace:
     root: Path  # absolute; the script's working directory
     public_dir: Path  # absolute, symlinks resolved: what input/ points at
+    also_readable: tuple[Path, ...] = ()  # folders input/'s own links resolve into
 
     @property
     def input_dir(self) -> Path:
@@ -51,7 +54,9 @@ class Workspace:
         return self.root.parent / SUBMISSION_NAME
 
     @classmethod
-    def create(cls, node_dir: Path, public_dir: Path) -> Workspace:
+    def create(
+        cls, node_dir: Path, public_dir: Path, also_readable: tuple[Path, ...] = ()
+    ) -> Workspace:
         """Make (or reuse) the workspace folders under ``node_dir``, linking ``public_dir``."""
         public = Path(public_dir).resolve()
         if not public.is_dir():
@@ -72,7 +77,8 @@ class Workspace:
             )
         if not link.is_symlink():
             link.symlink_to(public, target_is_directory=True)
-        return cls(root=root, public_dir=public)
+        readable = tuple(Path(p).resolve() for p in also_readable)
+        return cls(root=root, public_dir=public, also_readable=readable)
 
     def write_script(self, code: str) -> Path:
         """Write the solution's source as the workspace's script; returns its path."""

@@ -49,6 +49,8 @@ class _SessionStart(Event):
     # The metric optimised and where it came from (mlmaster.competition.metric_choice).
     metric_choice: dict[str, Any] = Field(default_factory=dict)
     sandbox: SandboxInfo | None = None  # what confined this session's scripts (report shows it)
+    # The holdout carved (or why none) and what nodes are ranked by (Selection.record()).
+    selection: dict[str, Any] = Field(default_factory=dict)
 
 
 class RunStarted(_SessionStart):

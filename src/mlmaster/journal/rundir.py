@@ -8,6 +8,8 @@
       run.lock          who holds the run (pid, host, start); flock'ed while a process runs it
       log.jsonl         the run's log, one JSON record a line
       report.html       the report, rewritten during the run and at its end
+      input/            the scripts' ./input when a holdout exists: public links, kept train rows
+      holdout/          the held rows' answers and what was carved (never mounted for scripts)
       nodes/<node-id>/  one folder per step (see NodeDir)
       best/             solution.py, submission.csv, node.json of the best node so far
 
@@ -81,6 +83,11 @@ class NodeDir:
     def submission(self) -> Path:
         """The node's own copy of its submission, where one was kept."""
         return self.path / SUBMISSION_FILE
+
+    @property
+    def holdout_predictions(self) -> Path:
+        """The node's own copy of its holdout predictions, taken from its workspace."""
+        return self.path / "holdout.csv"
 
     @property
     def workspace(self) -> Path:
@@ -198,6 +205,16 @@ class RunDir:
     @property
     def nodes(self) -> Path:
         return self.path / "nodes"
+
+    @property
+    def input_dir(self) -> Path:
+        """The derived input folder scripts see as ./input when the run has a holdout."""
+        return self.path / "input"
+
+    @property
+    def holdout_dir(self) -> Path:
+        """The held rows' answers and what was carved: out of every script's reach."""
+        return self.path / "holdout"
 
     @property
     def best(self) -> Path:

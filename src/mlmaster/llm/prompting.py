@@ -106,6 +106,7 @@ def _code_context(
             request.competition.sample_submission_member,
         ),
         "steer": steer,
+        "holdout": request.holdout,
     }
 
 

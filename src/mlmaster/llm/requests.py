@@ -18,6 +18,7 @@ from mlmaster.environment import Environment
 from mlmaster.execution.result import ExecutionResult
 from mlmaster.memory.insight import MemoryContext
 from mlmaster.search.node import Node, Operator, Solution
+from mlmaster.selection.inputs import HoldoutInfo
 
 Role = Literal["coder", "feedback"]
 
@@ -61,6 +62,7 @@ class CodeRequest(BaseModel):
     environment: Environment | None = None  # the facts found at run start, stated as they are
     seed: int = 0
     in_flight_siblings: int = 0  # other children of the same parent being written right now
+    holdout: HoldoutInfo | None = None  # the rows the harness holds back, when it does
 
 
 class Usage(BaseModel):

@@ -153,6 +153,10 @@ def _write(
         os.symlink(entry, staging / entry.name, target_is_directory=entry.is_dir())
     carved.kept.to_csv(staging / info.train_file, index=False)
     carved.held[held_columns].to_csv(staging / HOLDOUT_INPUT, index=False)
+    # Readable by the scripts' user (mkdtemp makes 0700); the answers' folder stays 0700.
+    staging.chmod(0o755)
+    for written in (info.train_file, HOLDOUT_INPUT):
+        (staging / written).chmod(0o644)
     answers_staging = Path(tempfile.mkdtemp(prefix="holdout.", dir=parent))
     carved.held[[spec.id_column, *targets]].to_csv(answers_staging / "answers.csv", index=False)
     (answers_staging / "holdout.json").write_text(info.model_dump_json(indent=2) + "\n")

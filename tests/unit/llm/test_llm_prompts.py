@@ -102,3 +102,21 @@ def test_completion_prompt_without_prefill_ends_at_the_assistant_turn() -> None:
 )
 def test_humanize(seconds: float, text: str) -> None:
     assert humanize_seconds(seconds) == text
+
+
+@pytest.mark.parametrize("operator", ["draft", "improve", "debug"])
+def test_a_holdout_is_named_with_its_rows_and_the_file_to_write(
+    operator: Operator, code_request: Factory
+) -> None:
+    from mlmaster.selection.inputs import HoldoutInfo
+
+    holdout = HoldoutInfo(
+        train_file="train.csv", rows_kept=900, rows_held=100, how="random", fraction=0.1, seed=0
+    )
+    user = render_code_prompt(code_request(operator, holdout=holdout)).user
+    assert "holds back 100 of the training rows" in user
+    assert "`./input/train.csv` has the other 900" in user
+    assert "./input/holdout.csv" in user
+    assert "`./submission/holdout.csv`" in user
+    assert "- The harness holds back" in user  # a bullet of its own
+    assert "holdout" not in render_code_prompt(code_request(operator)).user

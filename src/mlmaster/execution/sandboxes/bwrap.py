@@ -169,7 +169,7 @@ class BwrapSandbox:
     def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
         jail = bwrap_command(
             workspace=workspace.root,
-            readonly=[*self.context.python_roots, workspace.public_dir],
+            readonly=[*self.context.python_roots, workspace.public_dir, *workspace.also_readable],
             gpus=slot.gpus,
             bwrap=self.binary,
             uid=self.context.uid,

@@ -87,7 +87,8 @@ class Unsandboxed:
         workspace.hand_over(uid, self.context.gid)
         key = (workspace.public_dir, workspace.root.parent.parent, uid)
         if key not in self._reached:
-            _restrict_private(workspace.public_dir)
+            for public in (workspace.public_dir, *workspace.also_readable):
+                _restrict_private(public)
             self._check_reach(workspace, uid)
             self._reached.add(key)
 

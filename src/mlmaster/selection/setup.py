@@ -1,0 +1,102 @@
+"""A run's selection, decided once at its start: the holdout (or why none) and how nodes rank.
+
+::
+
+    selection = prepare_selection(settings.selection, competition, input_dir, holdout_dir, seed)
+    selection.public_dir       # what scripts and prompts see as ./input
+    selection.rank_by_holdout  # the tree ranks (and best/ is chosen) by the holdout score
+    selection.score(workspace, keep_as)   # a node's holdout score, or why it has none
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from mlmaster.competition.layout import Competition
+from mlmaster.selection.holdout import NoHoldout
+from mlmaster.selection.inputs import DerivedInput, HoldoutInfo, derive_input
+from mlmaster.selection.scoring import HoldoutScore, held_answers, score_node
+from mlmaster.settings.model import SelectionSettings
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The holdout of one run and the ranking it implies."""
+
+    competition: Competition
+    method: str  # the configured method: holdout or script
+    derived: DerivedInput | None = None
+    no_holdout: str | None = None  # why no holdout was carved
+    _answers: list[pd.DataFrame] = field(default_factory=list, repr=False)  # read once, lazily
+
+    @property
+    def public_dir(self) -> Path:
+        return self.derived.input_dir if self.derived else self.competition.paths.public_dir
+
+    @property
+    def also_readable(self) -> tuple[Path, ...]:
+        return (self.derived.source_dir,) if self.derived else ()
+
+    @property
+    def holdout(self) -> HoldoutInfo | None:
+        return self.derived.info if self.derived else None
+
+    @property
+    def rank_by_holdout(self) -> bool:
+        return self.derived is not None and self.method == "holdout"
+
+    def line(self) -> str:
+        """One line for the log's head and the report."""
+        if self.derived is None:
+            return f"no holdout ({self.no_holdout}); nodes are ranked by their scripts' scores"
+        info = self.derived.info
+        ranked = "holdout score" if self.rank_by_holdout else "scripts' scores (holdout recorded)"
+        return (
+            f"holdout of {info.rows_held} of {info.rows_kept + info.rows_held} rows of "
+            f"{info.train_file} ({info.how}, seed {info.seed}); nodes are ranked by the {ranked}"
+        )
+
+    def record(self) -> dict[str, Any]:
+        """What the run's first journal event keeps of it."""
+        return {
+            "method": self.method,
+            "ranked_by": "holdout" if self.rank_by_holdout else "script",
+            "holdout": self.derived.info.model_dump(mode="json") if self.derived else None,
+            "no_holdout": self.no_holdout,
+        }
+
+    def score(self, workspace: Path, keep_as: Path) -> HoldoutScore | None:
+        """The node's holdout score (``None`` when the run has no holdout). Blocking I/O."""
+        if self.derived is None:
+            return None
+        if not self._answers:
+            self._answers.append(held_answers(self.derived.answers, self.competition))
+        return score_node(self.competition, self._answers[0], workspace, keep_as)
+
+
+def prepare_selection(
+    settings: SelectionSettings,
+    competition: Competition,
+    input_dir: Path,
+    holdout_dir: Path,
+    seed: int,
+) -> Selection:
+    """Carve (or reuse) the run's holdout, unless selection is by the script's score alone."""
+    if settings.method == "script":
+        return Selection(competition, "script", no_holdout="selection.method = script")
+    derived = derive_input(
+        competition.paths.public_dir,
+        input_dir,
+        holdout_dir,
+        competition.spec,
+        fraction=settings.holdout_fraction,
+        seed=seed,
+        group_column=settings.group_column,
+    )
+    if isinstance(derived, NoHoldout):
+        return Selection(competition, settings.method, no_holdout=derived.reason)
+    return Selection(competition, settings.method, derived=derived)
