@@ -55,6 +55,9 @@ from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler,
 
 INPUT = Path("input")
 SUBMISSION = Path("submission") / "submission.csv"
+# When the harness holds training rows back, it asks for their predictions beside the test's.
+HOLDOUT_INPUT = INPUT / "holdout.csv"
+HOLDOUT_SUBMISSION = Path("submission") / "holdout.csv"
 # The slot's CPUs: OMP_NUM_THREADS when the executor sets it, else the CPUs we may run on.
 N_JOBS = max(1, int(os.environ.get("OMP_NUM_THREADS") or len(os.sched_getaffinity(0)) or 1))
 # The grader clips log-loss probabilities to [eps, 1 - eps], as Kaggle and MLE-bench do.
@@ -502,8 +505,9 @@ def finish_values(cfg, y, oof, test):
 # ---------------------------------------------------------------- submission
 
 
-def write_submission(cfg, sample, test_frame, predictions):
-    """The sample submission's exact columns and row order, filled with our predictions."""
+def write_submission(cfg, sample, test_frame, predictions, path=SUBMISSION):
+    """The sample submission's exact columns (and its row order for the test set), filled
+    with our predictions."""
     id_col = cfg["id_column"]
     rows = pd.DataFrame(index=range(len(test_frame)))
     rows[id_col] = test_frame[id_col].to_numpy() if id_col in test_frame else sample[id_col]
@@ -526,9 +530,14 @@ def write_submission(cfg, sample, test_frame, predictions):
     for c in sample.columns:
         if c != id_col and pd.api.types.is_integer_dtype(sample[c]) and cfg["output"] == "label":
             submission[c] = submission[c].astype(int)
-    SUBMISSION.parent.mkdir(parents=True, exist_ok=True)
-    submission.to_csv(SUBMISSION, index=False)
-    print(f"wrote {SUBMISSION} with {len(submission)} rows")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    submission.to_csv(path, index=False)
+    print(f"wrote {path} with {len(submission)} rows")
+
+
+def rows_of(predictions, start, stop):
+    """The predictions of rows start..stop (lists, 1-D and 2-D arrays alike)."""
+    return {column: values[start:stop] for column, values in predictions.items()}
 
 
 # ---------------------------------------------------------------- the whole run
@@ -570,6 +579,10 @@ def main(cfg):
     recipe = cfg["recipe"]
     train = pd.read_csv(INPUT / cfg["train_file"], low_memory=False)
     test_frame = pd.read_csv(INPUT / cfg["test_file"], low_memory=False)
+    n_test = len(test_frame)
+    if HOLDOUT_INPUT.is_file():  # predicted with the test rows, written apart
+        holdout = pd.read_csv(HOLDOUT_INPUT, low_memory=False)
+        test_frame = pd.concat([test_frame, holdout], ignore_index=True)
     sample = pd.read_csv(INPUT / cfg["sample_file"])
     train = train.dropna(subset=cfg["target_columns"]).reset_index(drop=True)
     if recipe["max_train_rows"] and len(train) > recipe["max_train_rows"]:
@@ -611,4 +624,7 @@ def main(cfg):
     score = competition_score(cfg, truths, oofs)
     print(f"{recipe['folds']}-fold CV {cfg['metric']}: {score:.6f} ({time.time() - started:.1f}s)")
     print(f"{METRIC_PREFIX} {score:.6f}")
-    write_submission(cfg, sample, test_frame, predictions)
+    write_submission(cfg, sample, test_frame.iloc[:n_test], rows_of(predictions, 0, n_test))
+    if len(test_frame) > n_test:
+        held = test_frame.iloc[n_test:].reset_index(drop=True)
+        write_submission(cfg, sample, held, rows_of(predictions, n_test, None), HOLDOUT_SUBMISSION)

@@ -52,6 +52,7 @@ from mlmaster.orchestrator.state import RunState, RunStatus
 from mlmaster.orchestrator.step import _NoTime, run_step
 from mlmaster.preview import data_preview
 from mlmaster.search import SearchTree
+from mlmaster.selection.setup import Selection, prepare_selection
 from mlmaster.settings import Settings
 
 log = get_logger(__name__)
@@ -130,6 +131,10 @@ async def open_run(
     bind_ids(run_id=run_dir.id)
     if metric_choice is not None:
         log.info("competition", id=competition.spec.id, metric=metric_choice.line())
+    selection = await anyio.to_thread.run_sync(
+        open_selection, settings, competition, run_dir, point is not None
+    )
+    log.info("selection", line=selection.line())
 
     journal = Journal(run_dir.journal)
     if point is not None:
@@ -174,6 +179,7 @@ async def open_run(
             ),
             data_preview=preview,
             environment=environment,
+            selection=selection,
         )
         session = RunResumed if point else RunStarted
         await journal.append(
@@ -187,12 +193,28 @@ async def open_run(
                 environment=environment.model_dump(mode="json"),
                 metric_choice=metric_choice.model_dump(mode="json") if metric_choice else {},
                 sandbox=executor.hardware().sandbox,
+                selection=selection.record(),
             )
         )
         try:
             yield state
         finally:
             journal.close()
+
+
+def open_selection(
+    settings: Settings, competition: Competition, run_dir: RunDir, resumed: bool
+) -> Selection:
+    """The run's holdout: carved at its start, reused by a resume (never carved mid-run)."""
+    if resumed and not run_dir.holdout_dir.is_dir():
+        return Selection(competition, "script", no_holdout="the run began without a holdout")
+    return prepare_selection(
+        settings.selection,
+        competition,
+        run_dir.input_dir,
+        run_dir.holdout_dir,
+        settings.run.seed,
+    )
 
 
 def discover_environment(settings: Settings, executor: Executor) -> Environment:

@@ -33,6 +33,7 @@ from mlmaster.orchestrator.budget import Budget
 from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import SearchTree
 from mlmaster.search.node import Node
+from mlmaster.selection.setup import Selection
 from mlmaster.settings import Settings
 
 # Best scores kept for the live panel's trend; older ones are thinned, not dropped wholesale.
@@ -94,6 +95,7 @@ class RunState:
     description: str
     data_preview: str
     environment: Environment | None = None  # found at run start; the prompt states it
+    selection: Selection | None = None  # the holdout (or why none) and what nodes rank by
     status: RunStatus = field(default_factory=RunStatus)
     _best_lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -33,6 +33,7 @@ from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import Expansion, Outcome
 from mlmaster.search.node import ExecutionSummary, Node
 from mlmaster.search.verdict import Evidence, judge
+from mlmaster.selection.scoring import HoldoutScore
 
 log = get_logger(__name__)
 
@@ -106,12 +107,13 @@ def build_code_request(state: RunState, expansion: Expansion, timeout: float) ->
         parent_view = ParentSolution.from_node(parent, state.execution_of(parent.id))
     memory = state.memory.context(state.tree, expansion.parent_id, expansion.operator)
     slot = state.executor.hardware().per_script
+    selection = state.selection
     return CodeRequest(
         operator=expansion.operator,
         node_id=expansion.child_id,
         competition=state.competition.spec,
         description=state.description,
-        public_dir=state.competition.paths.public_dir,
+        public_dir=selection.public_dir if selection else state.competition.paths.public_dir,
         data_preview=state.data_preview,
         parent=parent_view,
         memory=memory,
@@ -127,6 +129,7 @@ def build_code_request(state: RunState, expansion: Expansion, timeout: float) ->
             for other in state.tree.pending()
             if other.parent_id == expansion.parent_id and other.child_id != expansion.child_id
         ),
+        holdout=selection.holdout if selection else None,
     )
 
 
@@ -140,8 +143,12 @@ async def _execute_and_review(
     assert answer.code is not None
     run_node_dir = state.run_dir.node(expansion.child_id)
     began = time.perf_counter()
+    selection = state.selection
     workspace = await anyio.to_thread.run_sync(
-        Workspace.create, run_node_dir.workspace, state.competition.paths.public_dir
+        Workspace.create,
+        run_node_dir.workspace,
+        selection.public_dir if selection else state.competition.paths.public_dir,
+        selection.also_readable if selection else (),
     )
     workspace.write_script(answer.code)
     run_node_dir.write_solution(answer.code)
@@ -175,6 +182,11 @@ async def _execute_and_review(
             log.warning("validation_unavailable", error=str(error))
             message = f"validation unavailable: {error}"
         timing.validate_s = time.perf_counter() - began
+    holdout = None
+    if selection is not None:
+        holdout = await anyio.to_thread.run_sync(
+            selection.score, workspace.root, run_node_dir.holdout_predictions
+        )
 
     began = time.perf_counter()
     review: Review = await state.reviewer.review(
@@ -193,7 +205,8 @@ async def _execute_and_review(
     timing.review_s = time.perf_counter() - began
     _record(state, run_node_dir, review.exchange)
     run_node_dir.write_review(review)
-    return _outcome(answer, result, metric, valid, message, review)
+    rank_by_holdout = selection is not None and selection.rank_by_holdout
+    return _outcome(answer, result, metric, valid, message, review, holdout, rank_by_holdout)
 
 
 def _outcome(
@@ -203,6 +216,8 @@ def _outcome(
     valid: bool | None,
     message: str,
     review: Review,
+    holdout: HoldoutScore | None = None,
+    rank_by_holdout: bool = False,
 ) -> Outcome:
     verdict = judge(
         Evidence(
@@ -213,6 +228,9 @@ def _outcome(
             review_buggy=review.buggy,
             review_bug_reason=review.bug_reason,
             review_metric=review.metric,
+            holdout_score=holdout.score if holdout else None,
+            holdout_problem=holdout.problem if holdout else None,
+            rank_by_holdout=rank_by_holdout,
         )
     )
     return Outcome(
@@ -220,6 +238,8 @@ def _outcome(
         code=answer.code or "",
         execution=ExecutionSummary.from_result(result),
         metric=verdict.metric,
+        script_metric=verdict.script_metric,
+        holdout_metric=verdict.holdout_metric,
         valid_submission=verdict.valid_submission,
         buggy=verdict.buggy,
         bug_reason=verdict.bug_reason,
