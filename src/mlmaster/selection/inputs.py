@@ -146,6 +146,7 @@ def _write(
         if spec.id_column in shared:
             held_columns = shared
     parent = input_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix="input.", dir=parent))
     for entry in sorted(source.iterdir()):
         if entry.name in (info.train_file, HOLDOUT_INPUT):

@@ -81,7 +81,7 @@ def test_unknown_environment_key_and_group(profiles: Path) -> None:
     problems = _problems(environ={"MLMASTER_BUGDET__TIME_LIMIT": "5"})
     assert problems == [
         "MLMASTER_BUGDET__TIME_LIMIT (environment): unknown setting group 'bugdet'; groups are "
-        "budget, competition, execution, grader, llm, log, memory, run, search, sweep"
+        "budget, competition, execution, grader, llm, log, memory, run, search, selection, sweep"
     ]
     [line] = _problems(environ={"MLMASTER_BUDGET__TIME_LIMT": "5"})
     assert line == "budget.time_limt (environment MLMASTER_BUDGET__TIME_LIMT): unknown setting"

@@ -1,0 +1,43 @@
+"""`mlmaster run` with holdout selection: every working node has a holdout score, and best/ is
+the node that scored best on it (not the one whose own validation printed best)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from mlmaster.journal import NodeCommitted, RunStarted, read_events
+
+
+def test_nodes_are_ranked_and_chosen_by_the_holdout(
+    suite_dir: Path, tmp_path: Path, cli: Any
+) -> None:
+    runs = tmp_path / "runs"
+    done = cli.run(
+        *("run", "diabetes", "--profile", "ci", "--data-dir", str(suite_dir)),
+        *("--runs-dir", str(runs), "--time-limit", "3m", "--max-steps", "5"),
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [run_dir] = list((runs / "diabetes").iterdir())
+    first_lines = (run_dir / "log.jsonl").read_text().splitlines()[:5]
+    assert any('"selection"' in line and "holdout of" in line for line in first_lines)
+    events = read_events(run_dir / "journal.jsonl")
+    started = events[0]
+    assert isinstance(started, RunStarted)
+    assert started.selection["ranked_by"] == "holdout"
+    held = started.selection["holdout"]["rows_held"]
+    assert held > 0
+    nodes = [e.node for e in events if isinstance(e, NodeCommitted)]
+    working = [n for n in nodes if n.working]
+    assert len(working) >= 2
+    for node in working:
+        assert node.holdout_metric is not None and node.script_metric is not None
+        assert node.metric == node.holdout_metric
+        kept = run_dir / "nodes" / node.id / "holdout.csv"
+        assert len(kept.read_text().splitlines()) == held + 1
+    best = json.loads((run_dir / "best" / "node.json").read_text())
+    # diabetes is graded by RMSE: lower is better
+    assert best["holdout_metric"] == min(n.holdout_metric for n in working)  # type: ignore[type-var]
+    assert not (run_dir / "input" / "holdout.csv").is_symlink()
+    assert (run_dir / "holdout" / "answers.csv").is_file()
