@@ -214,6 +214,7 @@ def open_selection(
         run_dir.input_dir,
         run_dir.holdout_dir,
         settings.run.seed,
+        cap=int(settings.execution.submission_cap),
     )
 
 

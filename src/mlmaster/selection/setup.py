@@ -31,6 +31,7 @@ class Selection:
     method: str  # the configured method: holdout or script
     derived: DerivedInput | None = None
     no_holdout: str | None = None  # why no holdout was carved
+    cap: int = 1024**3  # the largest predictions file taken (execution.submission_cap)
     _answers: list[pd.DataFrame] = field(default_factory=list, repr=False)  # read once, lazily
 
     @property
@@ -75,7 +76,7 @@ class Selection:
             return None
         if not self._answers:
             self._answers.append(held_answers(self.derived.answers, self.competition))
-        return score_node(self.competition, self._answers[0], workspace, keep_as)
+        return score_node(self.competition, self._answers[0], workspace, keep_as, self.cap)
 
 
 def prepare_selection(
@@ -84,6 +85,7 @@ def prepare_selection(
     input_dir: Path,
     holdout_dir: Path,
     seed: int,
+    cap: int = 1024**3,
 ) -> Selection:
     """Carve (or reuse) the run's holdout, unless selection is by the script's score alone."""
     if settings.method == "script":
@@ -99,4 +101,4 @@ def prepare_selection(
     )
     if isinstance(derived, NoHoldout):
         return Selection(competition, settings.method, no_holdout=derived.reason)
-    return Selection(competition, settings.method, derived=derived)
+    return Selection(competition, settings.method, derived=derived, cap=cap)

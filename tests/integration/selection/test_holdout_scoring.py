@@ -12,13 +12,24 @@ import pytest
 
 from mlmaster.competition.layout import Competition
 from mlmaster.execution.runner import Executor
-from mlmaster.execution.sandbox import bwrap_works
+from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
+from mlmaster.execution.sandbox import SandboxContext
+from mlmaster.execution.sandboxes.bwrap import probe
 from mlmaster.execution.workspace import Workspace
 from mlmaster.selection.setup import Selection, prepare_selection
 from mlmaster.settings.model import ExecutionSettings, SelectionSettings
 
-_BWRAP = shutil.which("bwrap")
-_BWRAP_PROBLEM = "bwrap is not installed" if _BWRAP is None else bwrap_works(_BWRAP)
+
+def _bwrap_problem() -> str | None:
+    found = shutil.which("bwrap")
+    if found is None:
+        return "bwrap is not installed"
+    python = resolve_script_python(None)
+    context = SandboxContext(python, interpreter_roots(python), 65534, 65534)
+    return probe(found, context, user_namespace=True)
+
+
+_BWRAP_PROBLEM = _bwrap_problem()
 needs_bwrap = pytest.mark.skipif(
     _BWRAP_PROBLEM is not None, reason=f"bubblewrap unusable here: {_BWRAP_PROBLEM}"
 )
@@ -91,7 +102,7 @@ def test_links_to_the_answers_are_never_followed(diabetes: Competition, tmp_path
     (ws.submission_dir / "holdout.csv").symlink_to(selection.derived.answers)
     linked = selection.score(ws.root, tmp_path / "kept.csv")
     assert linked is not None and linked.score is None
-    assert linked.problem is not None and "link" in linked.problem
+    assert linked.problem is not None and "symbolic link" in linked.problem
     # the whole submission folder swapped for a link to the answers' folder
     shutil.rmtree(ws.submission_dir)
     ws.submission_dir.symlink_to(selection.derived.answers.parent)
@@ -150,4 +161,4 @@ async def test_a_script_in_the_sandbox_reads_the_links_but_never_the_held_target
     # It may plant a link to the answers' path; scoring refuses to follow it.
     assert "LINKED" in out
     scored = selection.score(ws.root, run / "kept.csv")
-    assert scored is not None and scored.score is None and "link" in (scored.problem or "")
+    assert scored is not None and scored.score is None and "symbolic link" in (scored.problem or "")
