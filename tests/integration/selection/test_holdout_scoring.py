@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from mlmaster.competition.layout import Competition
-from mlmaster.execution.runner import Executor
 from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
+from mlmaster.execution.runner import Executor
 from mlmaster.execution.sandbox import SandboxContext
 from mlmaster.execution.sandboxes.bwrap import probe
 from mlmaster.execution.workspace import Workspace
