@@ -10,13 +10,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from exec_support import UNSANDBOXED_PYTHON
+from exec_support import UNSANDBOXED_PYTHON, needs_unsandboxed
 
 from mlmaster.environment.cgroup import cpu_quota, memory_limit
 from mlmaster.errors import UserError
 from mlmaster.execution.runner import Executor
 from mlmaster.execution.workspace import Workspace
 from mlmaster.settings.model import ExecutionSettings
+
+# No sandbox, with an interpreter the unprivileged script user can start (tests run as root).
+UNSANDBOXED = {"sandbox": "none", "python": UNSANDBOXED_PYTHON}
+pytestmark = needs_unsandboxed
 
 
 def cgroup_v2(root: Path, cpu_max: str = "400000 100000", memory: str = "8589934592") -> Path:
@@ -50,19 +54,17 @@ def test_readers_understand_v2_and_v1(tmp_path: Path) -> None:
 def test_quota_of_four_on_a_mask_of_sixteen_plans_four_cpus(tmp_path: Path) -> None:
     root = cgroup_v2(tmp_path / "cgroup")
     mask = list(range(16))
-    one = Executor(ExecutionSettings(sandbox="none"), cpus=mask, gpus=[], cgroup_root=root)
+    one = Executor(ExecutionSettings(**UNSANDBOXED), cpus=mask, gpus=[], cgroup_root=root)
     assert [len(s.cpus) for s in one.pool.slots] == [4]
-    four = Executor(
-        ExecutionSettings(sandbox="none", slots=4), cpus=mask, gpus=[], cgroup_root=root
-    )
+    four = Executor(ExecutionSettings(**UNSANDBOXED, slots=4), cpus=mask, gpus=[], cgroup_root=root)
     assert sorted(c for s in four.pool.slots for c in s.cpus) == [0, 1, 2, 3]
     with pytest.raises(UserError, match="needs at least 8 CPUs but only 4"):
-        Executor(ExecutionSettings(sandbox="none", slots=8), cpus=mask, gpus=[], cgroup_root=root)
+        Executor(ExecutionSettings(**UNSANDBOXED, slots=8), cpus=mask, gpus=[], cgroup_root=root)
 
 
 def test_no_quota_keeps_the_mask(tmp_path: Path) -> None:
     root = cgroup_v2(tmp_path / "cgroup", "max 100000")
-    executor = Executor(ExecutionSettings(sandbox="none"), cpus=list(range(16)), gpus=[],
+    executor = Executor(ExecutionSettings(**UNSANDBOXED), cpus=list(range(16)), gpus=[],
                         cgroup_root=root)  # fmt: skip
     assert len(executor.pool.slots[0].cpus) == 16
 
@@ -71,10 +73,7 @@ async def test_a_script_under_a_quota_gets_its_threads_and_cpus(
     tmp_path: Path, make_workspace: Callable[[str], Workspace]
 ) -> None:
     root = cgroup_v1(tmp_path / "cgroup", 100000)  # one CPU's worth on this machine's mask
-    if UNSANDBOXED_PYTHON is None:
-        pytest.skip("no Python the unprivileged script user can start")
-    settings = ExecutionSettings(sandbox="none", python=UNSANDBOXED_PYTHON)
-    executor = Executor(settings, cgroup_root=root)
+    executor = Executor(ExecutionSettings(**UNSANDBOXED), cgroup_root=root)
     workspace = make_workspace(
         "import os\n"
         "print('threads', os.environ['OMP_NUM_THREADS'], os.environ['MKL_NUM_THREADS'])\n"

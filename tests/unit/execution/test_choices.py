@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -70,3 +71,13 @@ def test_default_python_is_the_scripts_environment():
     assert python == SCRIPTS_VENV / "bin" / "python"
     roots = interpreter_roots(python)
     assert SCRIPTS_VENV in roots
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="scripts switch user only when mlmaster is root")
+def test_unsandboxed_as_root_refuses_a_python_the_script_user_cannot_start(tmp_path: Path):
+    hidden = tmp_path / "closed"
+    hidden.mkdir(mode=0o700)
+    (hidden / "python").symlink_to("/usr/bin/python3")
+    context = SandboxContext(python=hidden / "python", python_roots=(), uid=65534, gid=65534)
+    with pytest.raises(UserError, match=r"cannot start .* as that user.*install bubblewrap"):
+        resolve_sandbox("none", context)

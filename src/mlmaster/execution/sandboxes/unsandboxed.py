@@ -89,7 +89,8 @@ class Unsandboxed:
         if key not in self._reached:
             for public in (workspace.public_dir, *workspace.also_readable):
                 _restrict_private(public)
-            self._check_reach(workspace, uid)
+            readable = [workspace.public_dir, *workspace.also_readable, workspace.root]
+            self.check_reach(readable, uid)
             self._reached.add(key)
 
     def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
@@ -102,10 +103,9 @@ class Unsandboxed:
             return UserTree(pid, self.uid(slot))
         return ProcessTree(pid)
 
-    def _check_reach(self, workspace: Workspace, uid: int) -> None:
-        """Fail with what to do when the script's user cannot reach its data or workspace."""
-        cmd = [str(self.context.python), "-I", "-S", "-c", _REACH]
-        cmd += [str(workspace.public_dir), str(workspace.root)]
+    def check_reach(self, folders: Sequence[Path], uid: int) -> None:
+        """Fail with what to do when ``uid`` cannot start the scripts' Python or list a folder."""
+        cmd = [str(self.context.python), "-I", "-S", "-c", _REACH, *map(str, folders)]
         try:
             done = subprocess.run(
                 cmd,
@@ -186,7 +186,12 @@ def create(context: SandboxContext) -> Unsandboxed:
     switch_user = running_as_root()
     if not switch_user:
         _not_dumpable()
-    return Unsandboxed(context, switch_user=switch_user)
+    sandbox = Unsandboxed(context, switch_user=switch_user)
+    if switch_user:
+        # Before any run: a scripts' Python the script's uid cannot start (one under /root, say)
+        # would otherwise fail every node. The data and workspace are checked at the first run.
+        sandbox.check_reach([], context.uid)
+    return sandbox
 
 
 register_sandbox("none", create)
