@@ -14,8 +14,9 @@ and executor:
 * ``default`` — search.workers unset: the worker count adapts to keep the slots busy. Measured
   at L = E, L = 2E and E = 2L: the slots should stay busy at any ratio.
 
-For the orchestrated runs the figures come from a steady-state window: from the first commit
-(the pipeline is full) to the moment the budget stops new steps (the pipeline starts draining).
+For the orchestrated runs the figures come from a steady-state window: from two step times after
+the first commit (the pipeline is full and the crew has settled) to the moment the budget stops
+new steps (the pipeline starts draining).
 """
 
 from __future__ import annotations
@@ -163,12 +164,17 @@ async def _sample(state: RunState, samples: list[Sample]) -> None:
         await anyio.sleep(SAMPLE_EVERY)
 
 
-def steady_window(samples: list[Sample]) -> tuple[Sample, Sample] | None:
-    """From the first commit to the first sample at which no new step may start."""
-    first = next((s for s in samples if s.done >= 1), None)
-    if first is None:
+def steady_window(samples: list[Sample], warmup: float = 0.0) -> tuple[Sample, Sample] | None:
+    """From ``warmup`` seconds after the first commit to the first sample at which no new step
+    may start. The warm-up lets the crew of workers settle after the first commits tell it how
+    long steps take (a long run spends a negligible share of its time there)."""
+    committed = next((s for s in samples if s.done >= 1), None)
+    if committed is None:
         return None
-    last = next((s for s in samples if s.stopping and s.at > first.at), samples[-1])
+    last = next((s for s in samples if s.stopping and s.at > committed.at), samples[-1])
+    # Never more than half of what is left to measure goes to the warm-up.
+    start_at = committed.at + min(warmup, (last.at - committed.at) / 2)
+    first = next(s for s in samples if s.at >= start_at)
     return (first, last) if last.at > first.at else None
 
 
@@ -198,7 +204,9 @@ async def measure_orchestrated(
             group.cancel_scope.cancel()
         timings = list(state.status.step_timings)
         ended_with, most = state.status.workers, state.status.most_workers
-    window = steady_window(samples)
+    # Two steps' worth (two LLM calls and a script each) for the crew to settle.
+    warmup = 2 * (2 * config.latency + config.exec_seconds)
+    window = steady_window(samples, warmup)
     result: dict[str, Any] = {
         "latency": config.latency,
         "exec_seconds": config.exec_seconds,
@@ -364,8 +372,9 @@ def summarise(config: ThroughputConfig, rows: list[dict[str, Any]]) -> ScenarioR
             "default: search.workers unset (8 per slot at most). workers end/most: the count "
             "when the run ended and the most that ran at once.",
             "Slot utilisation: slot-seconds spent running scripts over K times the window. "
-            "Orchestrated rows are measured from the first commit to the moment the budget "
-            "stops new steps; the serial row over its whole run.",
+            "Orchestrated rows are measured from two step times (2 x (2L + E)) after the first "
+            "commit, when the crew of workers has settled, to the moment the budget stops new "
+            "steps; the serial row over its whole run.",
             "Overhead per node: a step's wall time less its LLM calls, slot queueing and "
             "script (workspace, validation, memory, journal fsync). Process start: the "
             "script's time in the slot beyond E (interpreter start, sandbox, reaping).",

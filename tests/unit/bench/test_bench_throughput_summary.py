@@ -36,6 +36,14 @@ def test_without_a_stop_the_window_ends_at_the_last_sample() -> None:
     assert steady_window(samples) == (samples[0], samples[1])
 
 
+def test_the_window_may_start_after_a_warm_up_of_at_most_half_of_it() -> None:
+    samples = [
+        Sample(at=float(t), busy_seconds=float(t), done=t, stopping=t >= 9) for t in range(11)
+    ]
+    assert steady_window(samples, warmup=3.0) == (samples[4], samples[9])
+    assert steady_window(samples, warmup=100.0) == (samples[5], samples[9])
+
+
 def test_no_commit_means_no_window() -> None:
     assert steady_window([Sample(at=0.0, busy_seconds=0.0, done=0, stopping=True)]) is None
 
