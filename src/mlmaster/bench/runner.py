@@ -19,13 +19,14 @@ import anyio
 from mlmaster.bench.machine import describe_machine
 from mlmaster.bench.micro import MicroConfig, run_micro
 from mlmaster.bench.report import BenchReport, ScenarioResult, write_report
+from mlmaster.bench.search_landscape import LandscapeConfig, run_landscape
 from mlmaster.bench.search_quality import SearchConfig, run_search
 from mlmaster.bench.throughput import ThroughputConfig, run_throughput
 from mlmaster.competition.layout import load_competition
 from mlmaster.competition.suite.build import build_suite
 from mlmaster.errors import UserError
 
-SCENARIOS = ("micro", "throughput", "search")
+SCENARIOS = ("micro", "throughput", "landscape", "search")
 THROUGHPUT_COMPETITION = "diabetes"  # small files: the scripts only copy the sample submission
 
 
@@ -34,6 +35,7 @@ class BenchPlan:
     throughput: ThroughputConfig
     search: SearchConfig
     micro: MicroConfig
+    landscape: LandscapeConfig
 
 
 def plan_for(quick: bool) -> BenchPlan:
@@ -51,11 +53,13 @@ def plan_for(quick: bool) -> BenchPlan:
                 contexts=100,
                 appends=100,
             ),
+            landscape=LandscapeConfig(nodes=200, competitions=10),
         )
     return BenchPlan(
         throughput=ThroughputConfig(duration=60.0, serial_duration=20.0),
         search=SearchConfig(count=3, time_limit=45.0, final_reserve=3.0),
         micro=MicroConfig(),
+        landscape=LandscapeConfig(),
     )
 
 
@@ -113,4 +117,6 @@ def _run_scenario(
         build_suite(suite_dir, only=[THROUGHPUT_COMPETITION])
         competition = load_competition(suite_dir, THROUGHPUT_COMPETITION)
         return anyio.run(run_throughput, plan.throughput, work, competition)
+    if name == "landscape":
+        return run_landscape(plan.landscape)
     return run_search(plan.search, suite_dir, work, progress)

@@ -21,7 +21,7 @@ def bench_command(
         list[str] | None,
         typer.Option(
             "--only",
-            help="Run only this scenario: micro, throughput or search (repeatable).",
+            help="Run only this scenario: micro, throughput, landscape or search (repeatable).",
             show_default=False,
         ),
     ] = None,

@@ -281,6 +281,12 @@ class SearchTree:
         self._grow(ROOT_ID, self.settings.num_drafts)
         self.widenings += 1
 
+    def add_slots(self, node_id: str, slots: int) -> None:
+        """Give a node more child slots: for a policy that widens on its own schedule (the
+        policy's ``on_widen`` hears of it like any widening)."""
+        if slots > 0:
+            self._grow(node_id, slots)
+
     def _grow(self, node_id: str, slots: int) -> None:
         self._set_capacity(node_id, self._capacity[node_id] + slots)
         self.policy.on_widen(self, node_id, slots)

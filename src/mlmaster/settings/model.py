@@ -81,6 +81,13 @@ class SearchSettings(Group):
         "between the slot count and this; 8 x the slots when unset",
     )
     num_drafts: int = Field(5, ge=1, description="draft children of the root")
+    draft_widening: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="ml-master: the root may have visits^x drafts (at least num_drafts); "
+        "0 keeps num_drafts",
+    )
     num_improves: int = Field(3, ge=1, description="improve children of a working node")
     debug_backup_depth: int = Field(3, ge=1, description="debug depth at which rewards back up")
     max_debug_depth: int = Field(20, ge=1, description="debug depth at which a chain is terminal")

@@ -20,13 +20,16 @@ def test_named_scenarios_run_in_the_fixed_order_once() -> None:
 def test_an_unknown_scenario_is_a_user_error_naming_the_choices() -> None:
     with pytest.raises(UserError, match=r"unknown bench scenario.*speed") as raised:
         check_names(["micro", "speed"])
-    assert "choose from micro, throughput, search" in str(raised.value)
+    assert "choose from micro, throughput, landscape, search" in str(raised.value)
 
 
 def test_quick_is_smaller_than_full_in_every_scenario() -> None:
     quick, full = plan_for(True), plan_for(False)
     assert quick.throughput.duration < full.throughput.duration
     assert quick.search.time_limit < full.search.time_limit
+    assert quick.landscape.nodes * quick.landscape.competitions < (
+        full.landscape.nodes * full.landscape.competitions
+    )
     assert max(quick.micro.sizes) < max(full.micro.sizes)
     assert max(full.micro.sizes) >= 100_000 and full.micro.resume_nodes >= 10_000
     # the issue asks for at least two seeds and all three policies, quick or not

@@ -13,7 +13,9 @@ from mlmaster.settings.model import SearchSettings
 
 
 def settings(**overrides: Any) -> SearchSettings:
-    return SearchSettings(**overrides)
+    """Search settings; the root keeps exactly ``num_drafts`` drafts unless a test asks for
+    progressive widening (``draft_widening``), so rule tests count slots exactly."""
+    return SearchSettings(**({"draft_widening": 0.0} | overrides))
 
 
 def working(metric: float, plan: str = "a plan") -> Outcome:

@@ -34,9 +34,10 @@ actions = st.lists(
     max_size=80,
 )
 trees = st.builds(
-    lambda policy, lower, drafts, improves, debug, stagnation, seed: SearchTree(
+    lambda policy, lower, drafts, improves, debug, stagnation, seed, widening: SearchTree(
         search_settings(
             policy=policy,
+            draft_widening=widening,
             num_drafts=drafts,
             num_improves=improves,
             max_debug_depth=debug,
@@ -53,6 +54,7 @@ trees = st.builds(
     st.integers(1, 4),
     st.integers(1, 3),
     st.integers(0, 1000),
+    st.sampled_from([0.0, 0.5, 1.0]),
 )
 
 

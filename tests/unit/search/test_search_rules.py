@@ -261,3 +261,20 @@ def test_execution_summary_from_a_result() -> None:
     assert summary.exit_code == 1 and summary.runtime == 2.5
     assert summary.exception_type == "KeyError" and summary.exception_message == "'y'"
     assert len(summary.output_tail) == 100 and summary.output_tail.endswith("KeyError: 'y'")
+
+
+def test_ml_master_widens_the_root_with_its_visits() -> None:
+    tree = tree_of(num_drafts=2, draft_widening=0.5)
+    for i in range(16):
+        step(tree, working(i / 16), worker=f"w{i % 3}")
+    expand(tree)  # the root has 16 visits: sqrt(16) = 4 drafts allowed
+    assert tree.capacity(tree.nodes[tree.root_id]) == 4
+    assert tree.widenings == 0  # not the widening of an exhausted tree
+    check_invariants(tree)
+
+
+def test_draft_widening_is_ml_masters_alone() -> None:
+    tree = tree_of(policy="greedy", num_drafts=2, draft_widening=0.5, greedy_debug_prob=0.0)
+    for i in range(16):
+        step(tree, working(i / 16))
+    assert tree.capacity(tree.nodes[tree.root_id]) == 2

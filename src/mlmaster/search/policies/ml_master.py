@@ -1,11 +1,14 @@
-"""ML-Master's selection: UCT over the tree with virtual loss and a debug rollout.
+"""ML-Master's selection: UCT over the tree with virtual loss and a debug rollout, and
+progressive widening of the root.
 
 From the root: a node with a free child slot is expanded; otherwise descend to the child with
 the highest UCT among those whose subtree still has a free slot. Each commit backs its node's
 reward up to the root (visits and value sums, kept here, not on the nodes). Reservations count
 against the slots, and virtual loss steers concurrent workers apart. A worker whose last step
 produced a buggy node shallower than ``debug_backup_depth`` keeps debugging it (ML-Master's
-debug rollout) before it goes back to the root.
+debug rollout) before it goes back to the root. The root's draft slots grow with its visits
+(``draft_widening``): the original's fixed five drafts leave a run of hundreds of nodes
+improving the few approaches it happened to draft first.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ class MLMasterPolicy(PolicyBase):
         if follow is not None and tree.free(follow) > 0:
             return follow
         stats = self.stats
+        self._widen_root(tree)
         if stats[tree.root_id][FREE] <= 0:
             return None
         c = exploration_constant(tree.settings, now_fraction)
@@ -90,6 +94,15 @@ class MLMasterPolicy(PolicyBase):
                 return None
             node_id = best_id
         return node_id
+
+    def _widen_root(self, tree: SearchTree) -> None:
+        """Progressive widening: the root may have ``visits ** draft_widening`` drafts (at
+        least ``num_drafts``), so a long run keeps trying new approaches as it grows."""
+        exponent = tree.settings.draft_widening
+        if exponent > 0:
+            root = tree.nodes[tree.root_id]
+            allowed = int(self.stats[root.id][VISITS] ** exponent)
+            tree.add_slots(root.id, allowed - tree.capacity(root))
 
     def on_reserve(self, tree: SearchTree, expansion: Expansion) -> None:
         self._walk(tree, expansion.parent_id, free=-1, flight=+1)
