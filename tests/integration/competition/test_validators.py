@@ -258,3 +258,19 @@ async def test_files_too_large_are_invalid_without_an_upload(
         outcome = await validator.validate(huge)
     assert not outcome.is_valid and "over the limit" in outcome.message
     assert calls == 0
+
+
+async def test_in_process_verdicts_on_small_and_large_files_alike(
+    auc: Competition, tmp_path: Path
+) -> None:
+    """Small files are checked in the event loop, large ones in a thread: same verdicts."""
+    small = tmp_path / "small.csv"
+    small.write_bytes(auc.paths.sample_submission.read_bytes())
+    large = tmp_path / "large.csv"
+    large.write_bytes(small.read_bytes() + b"r100,0.5\n" * 100_000)  # about 900 kB
+    async with open_validator(GraderSettings(), auc) as validator:
+        assert (await validator.validate(small)).is_valid
+        verdict = await validator.validate(large)
+        missing = await validator.validate(tmp_path / "absent.csv")
+    assert not verdict.is_valid and "more than 40 rows" in verdict.message
+    assert not missing.is_valid and "no file at" in missing.message
