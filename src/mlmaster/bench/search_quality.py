@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from mlmaster.bench.report import Goal, ScenarioResult, Table
+from mlmaster.bench.search_landscape import interval
 from mlmaster.competition.grading import grade_submission
 from mlmaster.competition.layout import load_competition
 from mlmaster.competition.suite.build import build_suite, frozen_leaderboard
@@ -193,6 +194,12 @@ def _pm(values: list[float]) -> str | None:
     return None if mean is None else f"{mean:.3f} ± {sd:.3f}"
 
 
+def _interval_of(records: list[RunRecord]) -> str | None:
+    """Mean normalised score over the runs that have one, with its 95 % normal interval."""
+    scores = [r.normalized_score for r in records if r.normalized_score is not None]
+    return str(interval(scores)) if scores else None
+
+
 def _rate(records: list[RunRecord], flag: str) -> float:
     return sum(bool(getattr(r, flag)) for r in records) / len(records) if records else 0.0
 
@@ -229,6 +236,7 @@ def summarise(config: SearchConfig, records: list[RunRecord]) -> ScenarioResult:
             "bronze",
             "above median",
             "normalised score (mean ± sd over seeds)",
+            "normalised score (mean, 95 % interval over runs)",
             "nodes per run",
         ],
         notes=[
@@ -250,6 +258,7 @@ def summarise(config: SearchConfig, records: list[RunRecord]) -> ScenarioResult:
                 sum(r.bronze_medal for r in mine),
                 _rate(mine, "above_median"),
                 _pm(seed_means(records, policy, config.seeds)),
+                _interval_of(mine),
                 statistics.fmean(r.nodes for r in mine) if mine else None,
             ]
         )

@@ -55,6 +55,8 @@ def test_the_overall_table_has_rates_counts_and_spread() -> None:
     assert leader["normalised score (mean ± sd over seeds)"] == "0.800 ± 0.000"
     other = dict(zip(overall.columns, overall.rows[1], strict=True))
     assert other["normalised score (mean ± sd over seeds)"] == "0.100 ± 0.141"
+    # over the three scored runs 1.2, 0.4, 0.8: sd 0.4, 1.96 * 0.4 / sqrt(3) = 0.453
+    assert leader["normalised score (mean, 95 % interval over runs)"] == "0.800 ± 0.453"
 
 
 def test_per_competition_rows_and_the_goal() -> None:
