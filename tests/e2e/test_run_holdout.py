@@ -41,3 +41,6 @@ def test_nodes_are_ranked_and_chosen_by_the_holdout(
     assert best["holdout_metric"] == min(n.holdout_metric for n in working)  # type: ignore[type-var]
     assert not (run_dir / "input" / "holdout.csv").is_symlink()
     assert (run_dir / "holdout" / "answers.csv").is_file()
+    report = (run_dir / "report.html").read_text()
+    assert "nodes are ranked by the holdout score" in report
+    assert 'id="selection"' in report  # the holdout-against-script table

@@ -73,11 +73,14 @@ def setup_facts(started: RunStarted) -> list[tuple[str, str]]:
     """The metric choice and environment a run recorded at its start, one line each."""
     from mlmaster.competition.metric_choice import MetricChoice
     from mlmaster.environment import Environment
+    from mlmaster.selection.setup import selection_line
 
     facts: list[tuple[str, str]] = []
     try:
         if started.metric_choice:
             facts.append(("metric", MetricChoice.model_validate(started.metric_choice).line()))
+        if started.selection:
+            facts.append(("selection", selection_line(started.selection)))
         if started.environment:
             facts.extend(Environment.model_validate(started.environment).facts())
     except ValueError:  # a journal from another version: show what could be read
@@ -114,6 +117,8 @@ def _node_view(node: Node, folder: NodeDir | None, order: int) -> NodeView:
         operator=node.operator,
         status=status,
         metric=None if buggy else _finite(node.metric),
+        script_metric=None if buggy else _finite(node.script_metric),
+        holdout_metric=None if buggy else _finite(node.holdout_metric),
         plan=_clip(node.plan or _file(folder, lambda f: f.plan), MAX_PLAN),
         code=_clip(node.code or _file(folder, lambda f: f.solution), MAX_CODE),
         output_tail=_output_tail(execution.output_tail if execution else "", folder),

@@ -19,7 +19,9 @@ class NodeView(BaseModel):
     parent_id: str | None  # None: a child of the tree's root (a draft, or parent unknown)
     operator: str
     status: NodeStatus
-    metric: float | None = None
+    metric: float | None = None  # what the run ranked it by
+    script_metric: float | None = None  # the score its script printed
+    holdout_metric: float | None = None  # the harness's score on the holdout
     plan: str = ""
     code: str = ""
     output_tail: str = ""
@@ -71,6 +73,16 @@ class RunReport(BaseModel):
     # What the run worked with, as (label, text): the metric and its source, the scripts'
     # Python, hardware, network and disk (from run_started; empty for older journals).
     setup: list[tuple[str, str]] = []
+
+    @property
+    def scored_both_ways(self) -> list[NodeView]:
+        """Valid nodes with a holdout and a script score, best holdout first."""
+        both = [
+            n
+            for n in self.nodes
+            if n.status == "valid" and n.holdout_metric is not None and n.script_metric is not None
+        ]
+        return sorted(both, key=lambda n: n.holdout_metric or 0.0, reverse=not self.lower_is_better)
 
     @property
     def committed(self) -> list[NodeView]:

@@ -52,14 +52,7 @@ class Selection:
 
     def line(self) -> str:
         """One line for the log's head and the report."""
-        if self.derived is None:
-            return f"no holdout ({self.no_holdout}); nodes are ranked by their scripts' scores"
-        info = self.derived.info
-        ranked = "holdout score" if self.rank_by_holdout else "scripts' scores (holdout recorded)"
-        return (
-            f"holdout of {info.rows_held} of {info.rows_kept + info.rows_held} rows of "
-            f"{info.train_file} ({info.how}, seed {info.seed}); nodes are ranked by the {ranked}"
-        )
+        return selection_line(self.record())
 
     def record(self) -> dict[str, Any]:
         """What the run's first journal event keeps of it."""
@@ -77,6 +70,24 @@ class Selection:
         if not self._answers:
             self._answers.append(held_answers(self.derived.answers, self.competition))
         return score_node(self.competition, self._answers[0], workspace, keep_as, self.cap)
+
+
+def selection_line(record: dict[str, Any]) -> str:
+    """What a run's selection record (``Selection.record()``) says, in one line."""
+    held = record.get("holdout")
+    if not held:
+        why = record.get("no_holdout") or "none recorded"
+        return f"no holdout ({why}); nodes are ranked by their scripts' own scores"
+    info = HoldoutInfo.model_validate(held)
+    ranked = (
+        "the holdout score"
+        if record.get("ranked_by") == "holdout"
+        else "their scripts' own scores (holdout recorded)"
+    )
+    return (
+        f"holdout of {info.rows_held} of {info.rows_kept + info.rows_held} rows of "
+        f"{info.train_file} ({info.how}, seed {info.seed}); nodes are ranked by {ranked}"
+    )
 
 
 def prepare_selection(

@@ -260,3 +260,26 @@ def test_counts_name_steps_that_never_committed(run) -> None:
     run.node("a", metric=0.5)
     run.folder("b", plan_md="thinking")
     assert "1 committed: 1 valid, 0 buggy; 1 in flight<" in write_report(run.path).read_text()
+
+
+def test_holdout_and_script_scores_are_tabled_with_their_gap_and_the_script_rank(run) -> None:
+    run.start()  # higher is better
+    run.node("a", metric=0.70, holdout_metric=0.70, script_metric=0.95)
+    run.node("b", metric=0.80, holdout_metric=0.80, script_metric=0.85)
+    run.node("c", parent="a", metric=None)
+    run.end(best="b")
+    html = write_report(run.path).read_text()
+    section = html[html.index('id="selection"') :]
+    section = section[: section.index("</section>")]
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", section, flags=re.S)[1:]
+    cells = [re.findall(r"<td>(.*?)</td>", row, flags=re.S) for row in rows]
+    assert [re.sub(r"<[^>]+>", "", c[0]) for c in cells] == ["b (selected)", "a"]
+    assert [c[1:] for c in cells] == [["0.8", "0.85", "-0.05", "2"], ["0.7", "0.95", "-0.25", "1"]]
+    node = render(run.path).data()["nodes"]["a"]
+    assert (node["holdout_metric"], node["script_metric"]) == (0.7, 0.95)
+
+
+def test_no_holdout_scores_no_selection_table(run) -> None:
+    run.start()
+    run.node("a", metric=0.70)
+    assert 'id="selection"' not in write_report(run.path).read_text()
