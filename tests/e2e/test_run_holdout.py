@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mlmaster.journal import NodeCommitted, RunStarted, read_events
+from mlmaster.selection.compare import compare_run, summary
 
 
 def test_nodes_are_ranked_and_chosen_by_the_holdout(
@@ -44,3 +45,12 @@ def test_nodes_are_ranked_and_chosen_by_the_holdout(
     report = (run_dir / "report.html").read_text()
     assert "nodes are ranked by the holdout score" in report
     assert 'id="selection"' in report  # the holdout-against-script table
+
+    # The same nodes ranked both ways and graded on the private test set.
+    comparison = compare_run(run_dir, suite_dir)
+    assert comparison is not None and comparison.nodes == len(working)
+    assert comparison.by_holdout.node_id == best["id"]
+    for pick in (comparison.by_script, comparison.by_holdout):
+        assert 0.0 <= pick.position <= 1.0
+        assert pick.test_score >= comparison.best_test  # rmse: nothing beats the best
+    assert "holdout better" in summary([comparison])
