@@ -16,6 +16,7 @@ The script's command is never wrapped and nothing new is mounted.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import stat
@@ -73,6 +74,8 @@ class Unsandboxed:
                 *common,
                 "every file mlmaster's user may read or write: the run directory, settings "
                 "files, the private answers unless kept from that user",
+                "the environment of that user's other processes (the shell that started "
+                "mlmaster, with any key exported there)",
             ]
         self.info = SandboxInfo(name="none", confined=False, user=user, exposes=exposes)
 
@@ -147,12 +150,13 @@ class UserTree(ProcessTree):
     def members(self) -> list[psutil.Process]:
         found = super().members()
         known = {proc.pid for proc in found}
-        for proc in psutil.process_iter(["uids", "status"]):
-            uids, status = proc.info["uids"], proc.info["status"]
+        for proc in psutil.process_iter(["uids"]):
+            uids = proc.info["uids"]
             if uids is None or uids.real != self.uid or proc.pid in known:
                 continue
-            if status != psutil.STATUS_ZOMBIE:
-                found.append(proc)
+            with contextlib.suppress(psutil.Error):
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    found.append(proc)
             with self._lock:
                 self._seen.setdefault(proc.pid, proc)  # reaped once dead (it may be our orphan)
         return found
