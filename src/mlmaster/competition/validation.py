@@ -96,7 +96,7 @@ class SubmissionRules:
     """
 
     competition: Competition
-    columns: list[str]  # the sample submission's header, in order
+    columns: list[str] | None  # the sample submission's header; None: the format is unknown
     ids: pd.Index | None  # the test ids (unique, as text); None when nothing lists them
     ids_source: Path | None  # the file they come from, for messages
     reference: pd.DataFrame | None  # a table holding the target columns (answers or sample)
@@ -128,6 +128,9 @@ class SubmissionRules:
                 strict, _reference_without_answers, competition, nothing
             )
         ids = None if reference is None else pd.Index(reference[spec.id_column].astype(str))
+        if len(columns) < 2:  # no sample header and no target columns known: any format goes
+            log.warning("submission format unknown; only checking it parses", competition=spec.id)
+            return cls(competition, None, ids, ids_source, reference, answers, size_limit)
         return cls(competition, columns, ids, ids_source, reference, answers, size_limit)
 
     @property
@@ -166,7 +169,7 @@ class SubmissionRules:
         id_column = self.competition.spec.id_column
         rows = None if self.ids is None else len(self.ids)
         submission = _read_submission(path, id_column, self.columns, self.size_limit, rows)
-        if self.ids is not None:
+        if self.ids is not None and id_column in submission.columns:
             _check_ids(submission, self.ids, id_column)
         for column in self.competition.spec.target_columns:
             if column in submission.columns:
@@ -295,12 +298,13 @@ def _reason(error: BaseException) -> str:
 
 
 def _read_submission(
-    path: Path, id_column: str, columns: list[str], size_limit: int, rows: int | None
+    path: Path, id_column: str, columns: list[str] | None, size_limit: int, rows: int | None
 ) -> pd.DataFrame:
     """The submission as a table, after the stream checks; at most ``rows + 1`` rows parsed."""
     head = _check_stream(path, size_limit)
     header = _header(head, id_column)
-    _check_columns(header, columns)
+    if columns is not None:
+        _check_columns(header, columns)
     try:
         frame = pd.read_csv(
             path,
@@ -311,7 +315,8 @@ def _read_submission(
         )
     except Exception as error:  # pandas raises several types for malformed text
         raise _Invalid(f"the file could not be parsed as CSV: {_reason(error)}") from None
-    _check_columns([str(c) for c in frame.columns], columns)
+    if columns is not None:
+        _check_columns([str(c) for c in frame.columns], columns)
     if rows is not None and len(frame) > rows:
         raise _Invalid(f"the file has more than {rows} rows, one per test id")
     return frame

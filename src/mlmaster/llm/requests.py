@@ -109,7 +109,7 @@ class ReviewRequest(BaseModel):
     code: str
     execution: ExecutionResult
     metric_from_output: float | None  # parsed from the METRIC_LINE_PREFIX line, if any
-    submission_valid: bool | None  # validation server's verdict; None when no submission
+    submission_valid: bool | None  # the validator's verdict; None when there is none
     submission_message: str = ""
 
 

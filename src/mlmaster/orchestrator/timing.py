@@ -21,7 +21,7 @@ class StepTiming:
     review_s: float = 0.0  # the feedback role's call
     # Parts of the overhead worth seeing on their own:
     workspace_s: float = 0.0  # making the workspace and writing the script and outputs
-    validate_s: float = 0.0  # the validation server's verdict on submission.csv
+    validate_s: float = 0.0  # the validator's verdict on submission.csv
     journal_s: float = 0.0  # the fsynced node_committed event
     total_s: float = 0.0  # select to journaled commit
 

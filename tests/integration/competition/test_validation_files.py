@@ -225,3 +225,22 @@ def test_the_report_names_why_in_json(auc: Competition, tmp_path: Path) -> None:
     wrong.write_bytes(_sample_text(auc).encode("utf-16"))
     report = json.loads(grade_submission(auc, wrong).model_dump_json())
     assert report["valid_submission"] is False and "UTF-16" in report["validation_message"]
+
+
+def test_an_unknown_format_never_invalidates_a_parseable_submission(
+    auc: Competition, tmp_path: Path
+) -> None:
+    """No sample submission, no answers, no target columns known (a bare folder whose
+    description shows no header): whatever parses as CSV is valid, junk still is not."""
+    spec = auc.spec.model_copy(update={"target_columns": [], "sample_submission_file": None})
+    paths = auc.paths.model_copy(update={"sample_submission": None})
+    auc.answers_path.unlink()
+    unknown = Competition(spec=spec, paths=paths)
+    rules = SubmissionRules.of(unknown, strict=False)
+    assert rules.columns is None and rules.format_only
+    any_format = tmp_path / "any.csv"
+    any_format.write_text("image,label,score\na.png,cat,0.9\n")
+    junk = tmp_path / "junk.csv"
+    junk.write_bytes(b"\x00\x01\x02")
+    assert rules.check(any_format).is_valid
+    assert not rules.check(junk).is_valid
