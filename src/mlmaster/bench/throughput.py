@@ -138,6 +138,8 @@ def bench_settings(
                 "final_reserve": 1.0,
             },
             "search": {"workers": workers, "policy": "ml-master"},
+            # The sleeping scripts write no holdout predictions: rank by their printed metric.
+            "selection": {"method": "script"},
             "llm": {"coder": endpoint, "feedback": endpoint | {"function_calling": "on"}},
             "execution": {"slots": config.slots, "gpus": "none"},
             "log": {"level": "warning"},
