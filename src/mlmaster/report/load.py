@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from mlmaster.execution.sandbox import SandboxInfo
 from mlmaster.journal import (
     JournalEvent,
     NodeCommitted,
@@ -66,6 +67,7 @@ def load_run(run_dir: Path) -> RunReport:
         roles_source=source,
         best_over_time=_best_over_time(nodes, start_time, lower_is_better),
         setup=setup_facts(started) if started else [],
+        unsandboxed=unsandboxed_warning(started) if started else None,
     )
 
 
@@ -79,6 +81,8 @@ def setup_facts(started: RunStarted) -> list[tuple[str, str]]:
     try:
         if started.metric_choice:
             facts.append(("metric", MetricChoice.model_validate(started.metric_choice).line()))
+        if started.sandbox:
+            facts.append(("sandbox", sandbox_line(started.sandbox)))
         if started.selection:
             facts.append(("selection", selection_line(started.selection)))
         if started.environment:
@@ -86,6 +90,20 @@ def setup_facts(started: RunStarted) -> list[tuple[str, str]]:
     except ValueError:  # a journal from another version: show what could be read
         pass
     return facts
+
+
+def sandbox_line(sandbox: SandboxInfo) -> str:
+    network = "network reachable" if sandbox.network else "no network"
+    return f"{sandbox.name}: scripts run as {sandbox.user}; {network}"
+
+
+def unsandboxed_warning(started: RunStarted) -> str | None:
+    """The banner for a run whose scripts ran unconfined: what they could reach."""
+    sandbox = started.sandbox
+    if sandbox is None or sandbox.confined:
+        return None
+    reach = "; ".join(sandbox.exposes) or "whatever their user can read on this host"
+    return f"Scripts ran without a sandbox, as {sandbox.user}. They could reach: {reach}."
 
 
 def _unfinished(events: list[JournalEvent]) -> str:

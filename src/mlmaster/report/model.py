@@ -73,6 +73,8 @@ class RunReport(BaseModel):
     # What the run worked with, as (label, text): the metric and its source, the scripts'
     # Python, hardware, network and disk (from run_started; empty for older journals).
     setup: list[tuple[str, str]] = []
+    # Set when scripts ran unconfined: what they could reach, shown as a warning banner.
+    unsandboxed: str | None = None
 
     @property
     def scored_both_ways(self) -> list[NodeView]:

@@ -10,6 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mlmaster.execution.sandbox import SandboxInfo
+from mlmaster.journal import RunStarted
 from mlmaster.report import load_run, render_report, write_report
 from mlmaster.report.chart import best_chart
 from mlmaster.report.layout import ROOT, layout_tree
@@ -283,3 +285,38 @@ def test_no_holdout_scores_no_selection_table(run) -> None:
     run.start()
     run.node("a", metric=0.70)
     assert 'id="selection"' not in write_report(run.path).read_text()
+
+
+def _start_with_sandbox(run, sandbox: SandboxInfo) -> None:  # type: ignore[no-untyped-def]
+    run.journal.append_sync(
+        RunStarted(competition="toy-competition", settings={}, started=1.0, sandbox=sandbox)
+    )
+
+
+def test_an_unsandboxed_run_says_so_and_what_scripts_could_reach(run) -> None:
+    _start_with_sandbox(
+        run,
+        SandboxInfo(
+            name="none",
+            confined=False,
+            user="uid 65534 on the host",
+            network=True,
+            exposes=["the network", "world-readable host files"],
+        ),
+    )
+    html = write_report(run.path).read_text()
+    banner = re.search(r'<p id="unsandboxed"[^>]*>([^<]*)</p>', html)
+    assert banner is not None
+    assert "without a sandbox, as uid 65534 on the host" in banner.group(1)
+    assert "the network; world-readable host files" in banner.group(1)
+    assert "none: scripts run as uid 65534 on the host; network reachable" in html
+
+
+def test_a_sandboxed_run_shows_its_sandbox_and_no_warning(run) -> None:
+    _start_with_sandbox(
+        run,
+        SandboxInfo(name="bwrap", confined=True, user="uid 65534, no capability", network=False),
+    )
+    html = write_report(run.path).read_text()
+    assert 'id="unsandboxed"' not in html
+    assert "bwrap: scripts run as uid 65534, no capability; no network" in html
