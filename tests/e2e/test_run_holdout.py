@@ -54,3 +54,27 @@ def test_nodes_are_ranked_and_chosen_by_the_holdout(
         assert 0.0 <= pick.position <= 1.0
         assert pick.test_score >= comparison.best_test  # rmse: nothing beats the best
     assert "holdout better" in summary([comparison])
+
+
+def test_refit_reruns_the_chosen_script_on_every_training_row(
+    suite_dir: Path, tmp_path: Path, cli: Any
+) -> None:
+    runs = tmp_path / "runs"
+    done = cli.run(
+        *("run", "diabetes", "--profile", "ci", "--data-dir", str(suite_dir)),
+        *("--runs-dir", str(runs), "--time-limit", "4m", "--max-steps", "3"),
+        MLMASTER_SELECTION__REFIT="true",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [run_dir] = list((runs / "diabetes").iterdir())
+    best = json.loads((run_dir / "best" / "node.json").read_text())
+    assert best.get("refit") is True, (run_dir / "log.jsonl").read_text()[-3000:]
+    refit = run_dir / "refit"
+    # the rerun saw the whole training table, and its submission is the one kept
+    assert (refit / "input" / "train.csv").resolve() == (
+        suite_dir / "diabetes" / "prepared" / "public" / "train.csv"
+    ).resolve()
+    refitted = (refit / "workspace" / "submission" / "submission.csv").read_bytes()
+    assert (run_dir / "best" / "submission.csv").read_bytes() == refitted
+    kept = run_dir / "nodes" / best["id"] / "submission.csv"
+    assert kept.read_bytes() != refitted  # trained on more rows: other predictions

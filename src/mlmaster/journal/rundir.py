@@ -212,6 +212,11 @@ class RunDir:
         return self.path / "input"
 
     @property
+    def refit_dir(self) -> Path:
+        """Where the chosen node's script is rerun on every training row (selection.refit)."""
+        return self.path / "refit"
+
+    @property
     def holdout_dir(self) -> Path:
         """The held rows' answers and what was carved: out of every script's reach."""
         return self.path / "holdout"

@@ -37,6 +37,7 @@ from mlmaster.logs import bind_ids, configure_logging, get_logger
 from mlmaster.memory import MemoryStore
 from mlmaster.orchestrator.budget import Budget
 from mlmaster.orchestrator.progress import Snapshot, show_progress
+from mlmaster.orchestrator.refit import refit
 from mlmaster.orchestrator.resume import ResumePoint, rebuild
 from mlmaster.orchestrator.staffing import worker_bounds
 from mlmaster.orchestrator.state import RunState
@@ -313,7 +314,8 @@ async def finish(state: RunState, *, output: Path | None, signum: int | None) ->
                 log.warning(
                     "no node printed a metric; keeping the latest valid submission", node=best.id
                 )
-            await anyio.to_thread.run_sync(state.write_best, best)
+            refitted = await refit(state, best) if signum is None else None
+            await anyio.to_thread.run_sync(state.write_best, best, refitted)
         nodes = state.tree.counts().done
         reason = state.status.stop_reason or "finished"
         await state.journal.append(

@@ -116,17 +116,22 @@ class RunState:
         valid = (n for n in self.tree.nodes.values() if n.valid_submission)
         return max(valid, key=lambda n: n.step, default=None)
 
-    def write_best(self, node: Node) -> None:
+    def write_best(self, node: Node, refitted: Path | None = None) -> None:
         """Write ``best/`` for ``node`` unless a better node has overtaken it meanwhile.
 
         Runs in a worker thread; two new bests in quick succession are written one after the
         other, and a stale one is skipped, so ``best/`` always ends as the tree's best.
+        ``refitted``: the submission of the node's script rerun on every training row, which
+        replaces the node's own (``node.json`` then says ``"refit": true``).
         """
         with self._best_lock:
             if self.final_node() is not node:
                 return
+            record = node.model_dump(mode="json")
+            if refitted is not None:
+                record["refit"] = True
             self.run_dir.write_best(
-                node.model_dump(mode="json"),
+                record,
                 node.code,
-                self.run_dir.node(node.id).find_submission(),
+                refitted or self.run_dir.node(node.id).find_submission(),
             )

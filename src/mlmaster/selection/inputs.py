@@ -115,6 +115,24 @@ def derive_input(
     return DerivedInput(input_dir=input_dir, source_dir=source, answers=answers, info=info)
 
 
+def full_input(derived: DerivedInput, folder: Path) -> Path:
+    """A folder like the derived input but with the whole training table (for a refit).
+
+    Every public entry is linked, the original training table included, and ``holdout.csv``
+    too, so the chosen script runs unchanged; its holdout predictions are then meaningless
+    and ignored.
+    """
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    for entry in sorted(derived.source_dir.iterdir()):
+        if entry.name != HOLDOUT_INPUT:
+            os.symlink(entry, folder / entry.name, target_is_directory=entry.is_dir())
+    os.symlink(derived.input_dir / HOLDOUT_INPUT, folder / HOLDOUT_INPUT)
+    folder.chmod(0o755)
+    return folder
+
+
 def _read_text_table(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, low_memory=False)
 

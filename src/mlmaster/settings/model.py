@@ -299,6 +299,11 @@ class SelectionSettings(Group):
     group_column: str | None = Field(
         None, description="training column whose groups the holdout keeps whole (e.g. a user id)"
     )
+    refit: bool = Field(
+        False,
+        description="rerun the chosen node's script once on every training row before submitting, "
+        "when the time left holds 1.5x its runtime; its submission is kept if valid",
+    )
 
 
 class GraderSettings(Group):
