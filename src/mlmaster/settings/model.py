@@ -88,6 +88,9 @@ class SearchSettings(Group):
         description="ml-master: the root may have visits^x drafts (at least num_drafts); "
         "0 keeps num_drafts",
     )
+    max_drafts: int = Field(
+        64, ge=1, description="most drafts progressive widening gives the root (UCT scans them)"
+    )
     num_improves: int = Field(3, ge=1, description="improve children of a working node")
     debug_backup_depth: int = Field(3, ge=1, description="debug depth at which rewards back up")
     max_debug_depth: int = Field(20, ge=1, description="debug depth at which a chain is terminal")

@@ -278,3 +278,10 @@ def test_draft_widening_is_ml_masters_alone() -> None:
     for i in range(16):
         step(tree, working(i / 16))
     assert tree.capacity(tree.nodes[tree.root_id]) == 2
+
+
+def test_draft_widening_stops_at_max_drafts() -> None:
+    tree = tree_of(num_drafts=1, draft_widening=1.0, max_drafts=3)
+    for i in range(12):
+        step(tree, working(i / 12), worker=f"w{i % 3}")
+    assert tree.capacity(tree.nodes[tree.root_id]) == 3

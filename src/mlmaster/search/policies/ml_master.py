@@ -97,11 +97,13 @@ class MLMasterPolicy(PolicyBase):
 
     def _widen_root(self, tree: SearchTree) -> None:
         """Progressive widening: the root may have ``visits ** draft_widening`` drafts (at
-        least ``num_drafts``), so a long run keeps trying new approaches as it grows."""
-        exponent = tree.settings.draft_widening
-        if exponent > 0:
+        least ``num_drafts``), so a long run keeps trying new approaches as it grows; at most
+        ``max_drafts``, since every descent scans the root's children."""
+        settings = tree.settings
+        if settings.draft_widening > 0:
             root = tree.nodes[tree.root_id]
-            allowed = int(self.stats[root.id][VISITS] ** exponent)
+            allowed = int(self.stats[root.id][VISITS] ** settings.draft_widening)
+            allowed = min(allowed, settings.max_drafts)
             tree.add_slots(root.id, allowed - tree.capacity(root))
 
     def on_reserve(self, tree: SearchTree, expansion: Expansion) -> None:
