@@ -120,3 +120,18 @@ def test_a_holdout_is_named_with_its_rows_and_the_file_to_write(
     assert "`./submission/holdout.csv`" in user
     assert "- The harness holds back" in user  # a bullet of its own
     assert "holdout" not in render_code_prompt(code_request(operator)).user
+
+
+@pytest.mark.parametrize("steer", [False, True])
+def test_a_parent_ranked_by_the_holdout_shows_both_scores(
+    steer: bool, code_request: Factory
+) -> None:
+    request = code_request("improve")
+    assert request.parent is not None
+    parent = request.parent.model_copy(update={"holdout_metric": 0.42, "script_metric": 0.47})
+    parts = render_code_prompt(request.model_copy(update={"parent": parent}), steer=steer)
+    text = parts.think_prefix if steer else parts.user
+    assert text is not None
+    assert "scored 0.42 on the harness's holdout (its own validation printed 0.47)" in text
+    plain = render_code_prompt(request, steer=steer)
+    assert "scored 0.42 on validation" in ((plain.think_prefix if steer else plain.user) or "")
