@@ -27,6 +27,9 @@ class Workspace:
     root: Path  # absolute; the script's working directory
     public_dir: Path  # absolute, symlinks resolved: what input/ points at
     also_readable: tuple[Path, ...] = ()  # folders input/'s own links resolve into
+    # (file, path): the sandbox shows ``file`` at ``path``, e.g. the holdout's kept training
+    # rows over the real training table, which ``also_readable`` would otherwise expose whole
+    overlays: tuple[tuple[Path, Path], ...] = ()
 
     @property
     def input_dir(self) -> Path:
@@ -55,7 +58,11 @@ class Workspace:
 
     @classmethod
     def create(
-        cls, node_dir: Path, public_dir: Path, also_readable: tuple[Path, ...] = ()
+        cls,
+        node_dir: Path,
+        public_dir: Path,
+        also_readable: tuple[Path, ...] = (),
+        overlays: tuple[tuple[Path, Path], ...] = (),
     ) -> Workspace:
         """Make (or reuse) the workspace folders under ``node_dir``, linking ``public_dir``."""
         public = Path(public_dir).resolve()
@@ -78,7 +85,7 @@ class Workspace:
         if not link.is_symlink():
             link.symlink_to(public, target_is_directory=True)
         readable = tuple(Path(p).resolve() for p in also_readable)
-        return cls(root=root, public_dir=public, also_readable=readable)
+        return cls(root=root, public_dir=public, also_readable=readable, overlays=overlays)
 
     def write_script(self, code: str) -> Path:
         """Write the solution's source as the workspace's script; returns its path."""

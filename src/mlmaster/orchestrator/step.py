@@ -149,6 +149,7 @@ async def _execute_and_review(
         run_node_dir.workspace,
         selection.public_dir if selection else state.competition.paths.public_dir,
         selection.also_readable if selection else (),
+        selection.overlays if selection else (),
     )
     workspace.write_script(answer.code)
     run_node_dir.write_solution(answer.code)

@@ -43,6 +43,15 @@ class Selection:
         return (self.derived.source_dir,) if self.derived else ()
 
     @property
+    def overlays(self) -> tuple[tuple[Path, Path], ...]:
+        """The kept rows shown over the real training table, which the sandbox mounts for the
+        links: by its absolute path a script must not find the held rows' targets either."""
+        if self.derived is None:
+            return ()
+        name = self.derived.info.train_file
+        return ((self.derived.input_dir / name, self.derived.source_dir / name),)
+
+    @property
     def holdout(self) -> HoldoutInfo | None:
         return self.derived.info if self.derived else None
 

@@ -48,6 +48,7 @@ def workspace(selection: Selection, run: Path) -> Workspace:
         run / "nodes" / uuid.uuid4().hex[:8] / "workspace",
         selection.public_dir,
         selection.also_readable,
+        selection.overlays,
     )
 
 
@@ -128,6 +129,7 @@ for top, dirs, files in os.walk("/"):
 print("FOUND", sorted(found))
 print("TEST", open("input/test.csv").readline().strip())
 print("HELD", open("input/holdout.csv").readline().strip())
+print("ORIGINAL", {original!r}, sum(1 for _ in open({original!r})))
 try:
     os.symlink({answers!r}, "submission/holdout.csv")
     print("LINKED")
@@ -146,8 +148,14 @@ async def test_a_script_in_the_sandbox_reads_the_links_but_never_the_held_target
     answers = selection.derived.answers
     private = diabetes.paths.private_dir / diabetes.spec.answers_file
     ws = workspace(selection, run)
+    original = diabetes.paths.public_dir.resolve() / "train.csv"
     ws.write_script(
-        HOSTILE.format(answers=str(answers), private=str(private), info=str(answers.parent))
+        HOSTILE.format(
+            answers=str(answers),
+            private=str(private),
+            info=str(answers.parent),
+            original=str(original),
+        )
     )
     executor = Executor(ExecutionSettings(sandbox="bwrap", kill_grace=0.3))
     result = await executor.run(ws, timeout=120)
@@ -158,6 +166,8 @@ async def test_a_script_in_the_sandbox_reads_the_links_but_never_the_held_target
     assert "FOUND []" in out  # no answers file anywhere the script can look
     assert "TEST id,age" in out  # a linked public file resolves inside the sandbox
     assert "HELD id,age" in out and "progression" not in out.split("HELD")[1].split("\n")[0]
+    # The real training table (mounted so the links resolve) shows the kept rows only.
+    assert f"ORIGINAL {original} {selection.derived.info.rows_kept + 1}\n" in out
     # It may plant a link to the answers' path; scoring refuses to follow it.
     assert "LINKED" in out
     scored = selection.score(ws.root, run / "kept.csv")

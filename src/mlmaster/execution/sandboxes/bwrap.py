@@ -72,11 +72,15 @@ def bwrap_command(
     uid: int = 65534,
     gid: int = 65534,
     user_namespace: bool = True,
+    overlays: Sequence[tuple[Path, Path]] = (),
 ) -> list[str]:
     """The ``bwrap ... --`` prefix for a script run in ``workspace``.
 
     ``readonly`` lists extra folders to mount read-only at the same path (the interpreter's
-    prefixes, the public data). GPU device nodes are passed through only when the slot has GPUs.
+    prefixes, the public data). ``overlays`` are ``(file, path)`` pairs: ``file`` is mounted
+    read-only over ``path`` after those, so the script sees it there instead (the holdout's kept
+    training rows over the real training table). GPU device nodes are passed through only when
+    the slot has GPUs.
     Without ``user_namespace`` the caller must switch to ``uid``/``gid`` itself (only root can
     run bwrap that way), and bwrap keeps the two capabilities that switch needs.
     """
@@ -118,6 +122,8 @@ def bwrap_command(
     cmd += _searchable_parents([*mounts, Path(workspace)])
     for path in mounts:
         cmd += ["--ro-bind", str(path), str(path)]
+    for source, target in overlays:
+        cmd += ["--ro-bind", str(source), str(target)]
     cmd += ["--bind", str(workspace), str(workspace), "--chdir", str(workspace), "--"]
     return cmd
 
@@ -175,6 +181,7 @@ class BwrapSandbox:
             uid=self.context.uid,
             gid=self.context.gid,
             user_namespace=self.user_namespace,
+            overlays=workspace.overlays,
         )
         if self.user_namespace:
             return Launch([*jail, *argv])
