@@ -18,6 +18,7 @@ def test_nodes_are_ranked_and_chosen_by_the_holdout(
     done = cli.run(
         *("run", "diabetes", "--profile", "ci", "--data-dir", str(suite_dir)),
         *("--runs-dir", str(runs), "--time-limit", "3m", "--max-steps", "5"),
+        MLMASTER_SELECTION__MIN_HOLDOUT_ROWS="20",  # diabetes holds back 31 rows
     )
     assert done.returncode == 0, done.stderr[-3000:]
     [run_dir] = list((runs / "diabetes").iterdir())
@@ -64,6 +65,7 @@ def test_refit_reruns_the_chosen_script_on_every_training_row(
         *("run", "diabetes", "--profile", "ci", "--data-dir", str(suite_dir)),
         *("--runs-dir", str(runs), "--time-limit", "4m", "--max-steps", "3"),
         MLMASTER_SELECTION__REFIT="true",
+        MLMASTER_SELECTION__MIN_HOLDOUT_ROWS="20",
     )
     assert done.returncode == 0, done.stderr[-3000:]
     [run_dir] = list((runs / "diabetes").iterdir())

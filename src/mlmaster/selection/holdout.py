@@ -40,6 +40,7 @@ class HoldoutPlan:
     fraction: float
     seed: int
     group_column: str | None = None
+    min_held: int = 100  # fewer held rows than this rank nodes by noise: no holdout then
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,12 @@ def carve(train: pd.DataFrame, plan: HoldoutPlan) -> Carved | NoHoldout:
         return NoHoldout("the training table has rows without a target")
     if len(train) < MIN_TRAIN_ROWS:
         return NoHoldout(f"the training table has {len(train)} rows (fewer than {MIN_TRAIN_ROWS})")
+    size = round(len(train) * plan.fraction)
+    if size < plan.min_held:
+        return NoHoldout(
+            f"{plan.fraction:g} of {len(train)} training rows is {size} rows, too few to rank "
+            f"solutions by (selection.min_holdout_rows = {plan.min_held})"
+        )
     rng = np.random.default_rng(plan.seed)
     if plan.group_column is not None:
         return _grouped(train, plan, rng)

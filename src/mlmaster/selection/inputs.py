@@ -77,6 +77,7 @@ def derive_input(
     fraction: float,
     seed: int,
     group_column: str | None = None,
+    min_held: int = 1,
 ) -> DerivedInput | NoHoldout:
     """The derived input for this run: reused when already built, else carved and written."""
     source = public_dir.resolve()
@@ -98,6 +99,7 @@ def derive_input(
         fraction=fraction,
         seed=seed,
         group_column=group_column,
+        min_held=min_held,
     )
     carved = carve(_with_missing_targets(train, plan), plan)
     if isinstance(carved, NoHoldout):

@@ -118,6 +118,7 @@ def prepare_selection(
         fraction=settings.holdout_fraction,
         seed=seed,
         group_column=settings.group_column,
+        min_held=settings.min_holdout_rows,
     )
     if isinstance(derived, NoHoldout):
         return Selection(competition, settings.method, no_holdout=derived.reason)

@@ -302,6 +302,12 @@ class SelectionSettings(Group):
     group_column: str | None = Field(
         None, description="training column whose groups the holdout keeps whole (e.g. a user id)"
     )
+    min_holdout_rows: int = Field(
+        100,
+        ge=1,
+        description="fewest rows a holdout may have; a smaller one would rank nodes by noise, "
+        "so the scripts' own scores are used instead",
+    )
     refit: bool = Field(
         False,
         description="rerun the chosen node's script once on every training row before submitting, "

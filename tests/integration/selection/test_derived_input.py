@@ -82,6 +82,17 @@ def test_no_training_table_means_no_holdout_and_says_so(
     assert not (tmp_path / "run" / "input").exists()
 
 
+def test_a_holdout_too_small_to_rank_by_is_not_carved(
+    diabetes: Competition, tmp_path: Path
+) -> None:
+    selection = prepare_selection(
+        SelectionSettings(), diabetes, tmp_path / "input", tmp_path / "h", 0
+    )
+    assert selection.derived is None and not selection.rank_by_holdout
+    assert "31 rows, too few to rank" in selection.line()
+    assert "selection.min_holdout_rows = 100" in selection.line()
+
+
 def test_method_script_carves_nothing(diabetes: Competition, tmp_path: Path) -> None:
     selection = prepare_selection(
         SelectionSettings(method="script"), diabetes, tmp_path / "input", tmp_path / "h", 0

@@ -37,7 +37,12 @@ needs_bwrap = pytest.mark.skipif(
 
 def selection_for(competition: Competition, run: Path) -> Selection:
     selection = prepare_selection(
-        SelectionSettings(), competition, run / "input", run / "holdout", seed=0
+        # diabetes holds back 31 rows: enough to test scoring, below the default minimum
+        SelectionSettings(min_holdout_rows=20),
+        competition,
+        run / "input",
+        run / "holdout",
+        seed=0,
     )
     assert selection.derived is not None, selection.no_holdout
     return selection

@@ -35,6 +35,7 @@ def plan(**changes: object) -> HoldoutPlan:
         "task_type": "regression",
         "fraction": 0.1,
         "seed": 0,
+        "min_held": 1,
     }
     base.update(changes)
     return HoldoutPlan(**base)  # type: ignore[arg-type]
@@ -96,6 +97,7 @@ def test_groups_stay_whole() -> None:
         (table(500, groups=3), plan(group_column="g"), "3 groups"),
         (table(500), plan(group_column="nope"), "group column 'nope' is not"),
         (table(500), plan(fraction=1.0), "not between 0 and 1"),
+        (table(980), plan(min_held=100), "0.1 of 980 training rows is 98 rows, too few"),
     ],
 )
 def test_refusals_say_why(train: pd.DataFrame, p: HoldoutPlan, reason: str) -> None:
@@ -118,3 +120,7 @@ def test_rows_without_a_target_are_refused() -> None:
     result = carve(train, plan())
     assert isinstance(result, NoHoldout)
     assert "without a target" in result.reason
+
+
+def test_a_holdout_of_exactly_the_minimum_is_carved() -> None:
+    assert len(carved(table(1000), plan(min_held=100)).held) == 100
