@@ -105,22 +105,34 @@ class SubmissionRules:
 
     @classmethod
     def of(
-        cls, competition: Competition, size_limit: int = DEFAULT_SIZE_LIMIT, *, strict: bool = True
+        cls,
+        competition: Competition,
+        size_limit: int = DEFAULT_SIZE_LIMIT,
+        *,
+        strict: bool = True,
+        answers: pd.DataFrame | None = None,
+        answers_source: Path | None = None,
     ) -> SubmissionRules:
         """Read the competition's answers (or sample) once.
 
         ``strict`` (grading, the validation server) raises :class:`CompetitionFilesError`
         naming a broken file. Otherwise (a run's own validation) a broken or foreign answers
         file is warned about and the format alone is checked: the competition's files never
-        make a node invalid.
+        make a node invalid. ``answers`` (read from ``answers_source``) replace the
+        competition's own, e.g. the held-out rows a holdout score is computed on.
         """
         spec = competition.spec
         columns = _lenient(
             strict, _sample_columns, competition, [spec.id_column, *spec.target_columns]
         )
-        answers = _lenient(strict, _read_answers, competition, None)
         if answers is not None:
-            ids_source: Path | None = competition.answers_path
+            source = answers_source or competition.answers_path
+            _require_columns(competition, answers, source)
+            _require_unique_ids(answers, spec.id_column, source)
+        else:
+            answers = _lenient(strict, _read_answers, competition, None)
+        if answers is not None:
+            ids_source: Path | None = answers_source or competition.answers_path
             reference: pd.DataFrame | None = answers
         else:
             nothing: tuple[Path | None, pd.DataFrame | None] = (None, None)

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from mlmaster.competition.layout import Competition, read_table
-from mlmaster.competition.validation import INVALID_PREFIX, check_and_score
+from mlmaster.competition.validation import INVALID_PREFIX, SubmissionRules
 from mlmaster.execution.readback import copy_out
 from mlmaster.selection.inputs import HOLDOUT_OUTPUT
 
@@ -38,9 +38,8 @@ def score_predictions(
     competition: Competition, answers: pd.DataFrame, predictions: Path
 ) -> HoldoutScore:
     """Check and score a predictions file (a regular file we wrote) against the held answers."""
-    holdout = competition.model_copy()
-    holdout._answers = answers  # the same checks and metric, the held rows as the answers
-    scored = check_and_score(holdout, predictions)
+    # The same checks and metric as a submission's, the held rows as the answers.
+    scored = SubmissionRules.of(competition, answers=answers).check_and_score(predictions)
     if scored.score is None:
         return HoldoutScore(None, scored.outcome.message.removeprefix(INVALID_PREFIX))
     return HoldoutScore(scored.score)

@@ -274,3 +274,23 @@ async def test_in_process_verdicts_on_small_and_large_files_alike(
         missing = await validator.validate(tmp_path / "absent.csv")
     assert not verdict.is_valid and "more than 40 rows" in verdict.message
     assert not missing.is_valid and "no file at" in missing.message
+
+
+async def test_a_grader_still_starting_is_waited_for_at_start(auc: Competition) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = anyio.Event()
+    done = anyio.Event()
+
+    async def late_grader() -> None:
+        await anyio.sleep(1.5)
+        async with running_server(auc, port=port):
+            started.set()
+            await done.wait()
+
+    async with anyio.create_task_group() as group:
+        group.start_soon(late_grader)
+        await check_grader(GraderSettings(url=f"http://127.0.0.1:{port}"))
+        assert started.is_set()
+        done.set()

@@ -26,7 +26,9 @@ from mlmaster.errors import UserError
 from mlmaster.logs import get_logger
 from mlmaster.settings.model import GraderSettings
 
-HEALTH_ATTEMPTS = 3
+# A grader started beside the run (mlmaster serve, a container entrypoint) may still be
+# importing: it gets about 10 s (pauses of 1, 2, 3 and 4 s) before the run gives up on it.
+HEALTH_ATTEMPTS = 5
 HEALTH_TIMEOUT = 5.0
 FIRST_PAUSE = 0.5  # seconds before the first retry; doubles up to MAX_PAUSE
 MAX_PAUSE = 30.0
