@@ -22,16 +22,6 @@ SPEC = CompetitionSpec(
 )
 
 
-@pytest.fixture
-def public_dir(tmp_path: Path) -> Path:
-    public = tmp_path / "public"
-    public.mkdir()
-    (public / "train.csv").write_text("id,x,y,city\n1,0.5,1.0,Oslo\n2,,2.0,Rome\n3,1.5,3.0,\n")
-    (public / "test.csv").write_text("id,x,city\n4,2.0,Oslo\n")
-    (public / "description.md").write_text("# Demo\nPredict y.")
-    return public
-
-
 def make_request(operator: Operator, public: Path, **changes: object) -> CodeRequest:
     parent = None
     if operator != "draft":

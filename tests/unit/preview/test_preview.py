@@ -17,16 +17,6 @@ from mlmaster.preview.media import describe_media
 from mlmaster.preview.walk import scan
 
 
-@pytest.fixture
-def public_dir(tmp_path: Path) -> Path:
-    public = tmp_path / "public"
-    public.mkdir()
-    (public / "train.csv").write_text("id,x,y,city\n1,0.5,1.0,Oslo\n2,,2.0,Rome\n3,1.5,3.0,\n")
-    (public / "test.csv").write_text("id,x,city\n4,2.0,Oslo\n")
-    (public / "description.md").write_text("# Demo\nPredict y.")
-    return public
-
-
 def test_lists_files_columns_types_and_missing(public_dir: Path) -> None:
     text = data_preview(public_dir)
     assert "train.csv" in text and "test.csv" in text and "description.md" in text
