@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from mlmaster.llm.probe import ProbeFailure, probe_role
+from mlmaster.llm.probe import ProbeFailure, RoleReport, probe_role
 from mlmaster.llm.requests import Role
 from mlmaster.settings.model import EndpointSettings
 from mlmaster.testing.providers import API_KEY, MODES, ProviderMode
@@ -35,6 +35,17 @@ def role_settings(server: ScriptedServer, preset: str, **fields: Any) -> Endpoin
         **fields,
     }
     return EndpointSettings.model_validate(values)
+
+
+async def probe_in_mode(
+    mode: ProviderMode, role: Role, **fields: Any
+) -> tuple[RoleReport, EndpointSettings]:
+    """Probe ``role`` on a server that behaves as ``mode``, with model "m" and ``fields`` set."""
+    async with ScriptedServer(answer_anything, mode=mode) as server:
+        settings = EndpointSettings.model_validate(
+            {"provider": "openai", "base_url": server.base_url, "model": "m", **fields}
+        )
+        return await probe_role(settings, role)
 
 
 @pytest.mark.parametrize("preset", sorted(MODES))
@@ -78,47 +89,27 @@ async def test_hosted_deepseek_over_completions_is_moved_to_chat_and_steered_by_
 
 async def test_refused_tools_mean_review_by_json() -> None:
     mode = ProviderMode(name="no-tools", tools="refused")
-    async with ScriptedServer(answer_anything, mode=mode) as server:
-        settings = EndpointSettings.model_validate(
-            {"provider": "openai", "base_url": server.base_url, "model": "m"}
-        )
-        report, adapted = await probe_role(settings, "feedback")
+    report, adapted = await probe_in_mode(mode, "feedback")
     assert adapted.function_calling == "off" and report.tools == "no"
 
 
 async def test_a_refused_forced_tool_choice_offers_the_tool_instead() -> None:
     mode = ProviderMode(name="thinking", tools="no-forced")
-    async with ScriptedServer(answer_anything, mode=mode) as server:
-        settings = EndpointSettings.model_validate(
-            {"provider": "openai", "base_url": server.base_url, "model": "m"}
-        )
-        report, adapted = await probe_role(settings, "feedback")
+    report, adapted = await probe_in_mode(mode, "feedback")
     assert adapted.force_tool_choice is False and report.tools == "yes"
 
 
 async def test_a_refused_prefix_means_unsteered_said_once() -> None:
     mode = ProviderMode(name="no-prefix", prefix=False)
-    async with ScriptedServer(answer_anything, mode=mode) as server:
-        settings = EndpointSettings.model_validate(
-            {
-                "provider": "openai",
-                "base_url": server.base_url,
-                "model": "m",
-                "steerable_prefill": True,
-                "prefix_completion": True,
-            }
-        )
-        report, adapted = await probe_role(settings, "coder")
+    report, adapted = await probe_in_mode(
+        mode, "coder", steerable_prefill=True, prefix_completion=True
+    )
     assert adapted.prefix_completion is False and report.steering == "refused"
 
 
 async def test_a_refused_stream_is_read_whole() -> None:
     mode = ProviderMode(name="no-stream", streaming=False)
-    async with ScriptedServer(answer_anything, mode=mode) as server:
-        settings = EndpointSettings.model_validate(
-            {"provider": "openai", "base_url": server.base_url, "model": "m", "stream": True}
-        )
-        _, adapted = await probe_role(settings, "coder")
+    _, adapted = await probe_in_mode(mode, "coder", stream=True)
     assert adapted.stream is False
 
 
