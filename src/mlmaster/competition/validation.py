@@ -2,7 +2,8 @@
 
 Checks run in order and stop at the first failure, whose message says exactly what is wrong:
 the file exists, is a regular file within the size limit, is non-empty UTF-8 text (not UTF-16,
-not binary) that parses as CSV; it has the sample submission's columns; its ids are the test
+not binary) that parses as CSV; it has the sample submission's columns (where no file shows
+them, any header holding the id column and a prediction column); its ids are the test
 ids (as a set, any order, no repeats); every prediction is present and lies in the metric's
 domain. Grading then scores it with the metric. Garbage input (binary junk, another encoding,
 ragged rows) gives an invalid outcome, never an exception. The score computed when grading is
@@ -140,8 +141,11 @@ class SubmissionRules:
                 strict, _reference_without_answers, competition, nothing
             )
         ids = None if reference is None else pd.Index(reference[spec.id_column].astype(str))
-        if len(columns) < 2:  # no sample header and no target columns known: any format goes
-            log.warning("submission format unknown; only checking it parses", competition=spec.id)
+        if len(columns) < 2:  # no sample header, no target columns known: the format is open
+            if ids is None:  # nor is the id column seen in any table: only parsing is checked
+                log.warning("submission format unknown; checking it parses", competition=spec.id)
+            else:
+                log.warning("submission columns unknown; checking ids only", competition=spec.id)
             return cls(competition, None, ids, ids_source, reference, answers, size_limit)
         return cls(competition, columns, ids, ids_source, reference, answers, size_limit)
 
@@ -181,6 +185,8 @@ class SubmissionRules:
         id_column = self.competition.spec.id_column
         rows = None if self.ids is None else len(self.ids)
         submission = _read_submission(path, id_column, self.columns, self.size_limit, rows)
+        if self.columns is None and self.ids is not None:
+            _check_open_format(list(submission.columns), id_column, self.ids_source)
         if self.ids is not None and id_column in submission.columns:
             _check_ids(submission, self.ids, id_column)
         for column in self.competition.spec.target_columns:
@@ -444,6 +450,19 @@ def _check_columns(header: list[str], expected: list[str]) -> None:
         problems.append(f"unexpected column(s) {_listing(extra)}")
     if problems:
         raise _Invalid(f"{'; '.join(problems)}; the columns must be {_listing(expected)}")
+
+
+def _check_open_format(header: list[str], id_column: str, ids_source: Path | None) -> None:
+    """Where nothing shows the submission's columns but a table lists the test ids under
+    ``id_column``: any header is accepted that holds that column and at least one other."""
+    where = f" (as {ids_source.name} does)" if ids_source is not None else ""
+    if id_column not in header:
+        raise _Invalid(
+            f"missing the id column {id_column!r}{where}; the file needs it and one or more "
+            f"columns of predictions (it has {_listing(header)})"
+        )
+    if len(header) < 2:
+        raise _Invalid(f"only the id column {id_column!r}; add the column(s) of predictions")
 
 
 # --- the rows -------------------------------------------------------------------------------

@@ -244,3 +244,36 @@ def test_an_unknown_format_never_invalidates_a_parseable_submission(
     junk.write_bytes(b"\x00\x01\x02")
     assert rules.check(any_format).is_valid
     assert not rules.check(junk).is_valid
+
+
+def test_a_folder_without_a_sample_accepts_any_header_holding_the_id_and_test_ids(
+    tmp_path: Path,
+) -> None:
+    """A public folder as MLE-bench prepares it, with no sample submission and a description
+    that shows no header: the test table names the id column and the ids, so a submission
+    must hold that column and those ids; its other columns are free."""
+    public = tmp_path / "data" / "bare" / "prepared" / "public"
+    public.mkdir(parents=True)
+    (public / "description.md").write_text("# Bare\n\nPredict what you can.\n")
+    pd.DataFrame({"id": [1, 2, 3, 4], "x": [0.1, 0.2, 0.3, 0.4], "y": [0, 1, 0, 1]}).to_csv(
+        public / "train.csv", index=False
+    )
+    pd.DataFrame({"id": [10, 11, 12], "x": [0.5, 0.6, 0.7]}).to_csv(
+        public / "test.csv", index=False
+    )
+    bare = load_competition(tmp_path / "data", "bare")
+    assert bare.paths.sample_submission is None and bare.spec.target_columns == []
+    rules = SubmissionRules.of(bare, strict=False)
+    assert rules.columns is None and rules.ids is not None
+
+    def verdict(text: str) -> str:
+        path = tmp_path / "submission.csv"
+        path.write_text(text)
+        return SubmissionRules.of(bare, strict=False).check(path).message
+
+    assert verdict("id,y\n12,1\n10,0\n11,1\n") == "Submission is valid."
+    assert verdict("label,id,p_a,p_b\nx,10,0.1,0.9\ny,11,1,0\nz,12,0.5,0.5\n").endswith("valid.")
+    assert "missing the id column 'id' (as test.csv does)" in verdict("row,y\n10,1\n11,0\n12,1\n")
+    assert "only the id column" in verdict("id\n10\n11\n12\n")
+    assert "1 test id(s) missing: '12'" in verdict("id,y\n10,1\n11,0\n")
+    assert "not in the test set: '99'" in verdict("id,y\n10,1\n11,0\n99,1\n")
