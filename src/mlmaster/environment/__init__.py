@@ -2,9 +2,10 @@
 
 :func:`discover` gathers the facts once: the scripts' interpreter and its packages (asked of
 that interpreter), the GPUs with names and memory, usable CPUs (affinity and cgroup quota), the
-memory limit, whether a script can reach the network, and free disk. They are recorded in the
-run's first journal line, shown in the report, and the prompt states them and nothing else
-about the environment.
+memory limit, whether a script can reach the network, free disk, and the shared model cache
+(``execution.cache_dir``, read-only; see :mod:`mlmaster.environment.model_cache`). They are
+recorded in the run's first journal line, shown in the report, and the prompt states them and
+nothing else about the environment.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from mlmaster.environment.cgroup import CGROUP_ROOT, cpu_quota, memory_limit, usable_cpus
 from mlmaster.environment.gpus import Gpu, query_gpus
+from mlmaster.environment.model_cache import cached_models
 from mlmaster.environment.packages import Interpreter, Package, probe_interpreter
 
 __all__ = ["Environment", "Gpu", "Interpreter", "Package", "SlotFacts", "discover"]
@@ -45,6 +47,8 @@ class Environment(BaseModel):
     network: bool  # whether a script can reach the network
     network_source: str  # what says so: the sandbox, or the setting
     disk_free: int | None  # bytes free where the run writes
+    cache_dir: str | None = None  # the shared model cache scripts read (never write)
+    cached_models: list[str] = []  # what it holds: "org/name", "torch: file.pth"
 
     def slot(self, index: int) -> SlotFacts:
         return next((s for s in self.slots if s.index == index), self.slots[0])
@@ -71,7 +75,7 @@ class Environment(BaseModel):
         memory = f"{self.memory_limit / 1024**3:.1f} GiB" if self.memory_limit else "no limit"
         disk = f"{self.disk_free / 1024**3:.1f} GiB free" if self.disk_free is not None else "?"
         network = "reachable" if self.network else "none"
-        return [
+        facts = [
             ("python", found),
             ("cpus", cpus),
             ("slots", slots),
@@ -79,6 +83,12 @@ class Environment(BaseModel):
             ("network", f"{network} ({self.network_source})"),
             ("disk", disk),
         ]
+        if self.cache_dir is not None:
+            held = ", ".join(self.cached_models[:12]) or "nothing recognised"
+            more = len(self.cached_models) - 12
+            held += f" and {more} more" if more > 0 else ""
+            facts.append(("model cache", f"{self.cache_dir}, read-only: {held}"))
+        return facts
 
 
 def discover(
@@ -90,6 +100,7 @@ def discover(
     network_source: str,
     work_dir: Path,
     memory_cap: int | None = None,
+    cache_dir: Path | None = None,
     cgroup_root: Path = CGROUP_ROOT,
     nvidia_smi: str | None = None,
 ) -> Environment:
@@ -124,4 +135,6 @@ def discover(
         network=network,
         network_source=network_source,
         disk_free=free,
+        cache_dir=None if cache_dir is None else str(cache_dir),
+        cached_models=[] if cache_dir is None else cached_models(cache_dir),
     )

@@ -25,13 +25,24 @@ import anyio
 from anyio.abc import Process
 
 from mlmaster.environment.cgroup import CGROUP_ROOT, cpu_quota
+from mlmaster.environment.model_cache import (
+    cache_variables,
+    offline_variables,
+    resolve_cache_dir,
+)
 from mlmaster.execution.capture import HeadTail, drain
 from mlmaster.execution.hardware import Hardware, SlotHardware
 from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
 from mlmaster.execution.process_tree import running, wait_exit
 from mlmaster.execution.readback import copy_out
 from mlmaster.execution.result import ExecutionResult, KilledReason
-from mlmaster.execution.sandbox import Sandbox, SandboxContext, ScriptTree, resolve_sandbox
+from mlmaster.execution.sandbox import (
+    Sandbox,
+    SandboxContext,
+    SandboxInfo,
+    ScriptTree,
+    resolve_sandbox,
+)
 from mlmaster.execution.slots import SlotPool
 from mlmaster.execution.topology import (
     SlotSpec,
@@ -62,13 +73,20 @@ _PIN_CPUS = "import os,sys;os.sched_setaffinity(0,map(int,sys.argv[1].split(',')
 
 
 def script_env(
-    slot: SlotSpec, workspace: Workspace, python: Path, extra: Mapping[str, str] | None = None
+    slot: SlotSpec,
+    workspace: Workspace,
+    python: Path,
+    extra: Mapping[str, str] | None = None,
+    *,
+    cache_dir: Path | None = None,
+    network: bool = True,
 ) -> dict[str, str]:
     """The whole environment a script sees: built from scratch, nothing inherited.
 
     Inheriting would hand the script API keys and ``MLMASTER_*`` settings; only what a solution
     needs is set. Thread counts follow the slot's CPUs so BLAS and OpenMP pools do not
-    oversubscribe a slot.
+    oversubscribe a slot. The model libraries' cache variables point into the shared model
+    cache when there is one, and without a network they are told to stay offline.
     """
     threads = str(len(slot.cpus))
     env = {
@@ -86,6 +104,8 @@ def script_env(
         "OPENBLAS_NUM_THREADS": threads,
         "NUMEXPR_NUM_THREADS": threads,
     }
+    env.update(cache_variables(cache_dir, workspace.working_dir))
+    env.update(offline_variables(network))
     env.update(extra or {})
     return env
 
@@ -115,8 +135,14 @@ async def run_script(
     output_cap: int = 64 * 1024,
     submission_cap: int = DEFAULT_SUBMISSION_CAP,
     env_extra: Mapping[str, str] | None = None,
+    cache_dir: Path | None = None,
+    network: bool = True,
 ) -> ExecutionResult:
-    """Run the workspace's script on ``slot``'s CPUs and GPUs until it ends or is stopped."""
+    """Run the workspace's script on ``slot``'s CPUs and GPUs until it ends or is stopped.
+
+    ``cache_dir`` (the shared model cache) and ``network`` shape the script's environment
+    (:func:`script_env`); the sandbox decides what the script can really reach.
+    """
     await anyio.to_thread.run_sync(sandbox.prepare, workspace, slot)
     launch = sandbox.wrap([str(python), str(workspace.script_path)], workspace, slot)
     out, err = HeadTail(output_cap), HeadTail(output_cap)
@@ -125,7 +151,7 @@ async def run_script(
         pin_cpus(launch.argv, slot.cpus, python),
         stdin=subprocess.DEVNULL,
         cwd=workspace.root,
-        env=script_env(slot, workspace, python, env_extra),
+        env=script_env(slot, workspace, python, env_extra, cache_dir=cache_dir, network=network),
         start_new_session=True,
         user=launch.uid,
         group=launch.gid,
@@ -285,14 +311,17 @@ class Executor:
         count = settings.slots or default_slot_count(self.cpus, self.gpus)
         self.pool = SlotPool(plan_slots(self.cpus, self.gpus, count))
         self.python = resolve_script_python(settings.python)
+        self.cache_dir = resolve_cache_dir(settings.cache_dir)
         context = SandboxContext(
             python=self.python,
             python_roots=interpreter_roots(self.python),
             uid=settings.script_uid,
             gid=settings.script_gid,
+            cache_dir=self.cache_dir,
         )
         self.sandbox = resolve_sandbox(settings.sandbox, context)
         info = self.sandbox.info
+        self.network, self.network_source = script_network(settings.network, info)
         limit = settings.memory_limit
         self._hardware = Hardware(
             slots=[
@@ -355,4 +384,15 @@ class Executor:
             output_cap=self.settings.output_cap,
             submission_cap=self.settings.submission_cap,
             env_extra=env_extra,
+            cache_dir=self.cache_dir,
+            network=self.network,
         )
+
+
+def script_network(mode: str, sandbox: SandboxInfo) -> tuple[bool, str]:
+    """Whether scripts can reach the network, and what says so (``execution.network``)."""
+    if mode == "auto":
+        if sandbox.network:
+            return True, "no sandbox"
+        return False, "the sandbox cuts the network"
+    return mode == "on", "execution.network"

@@ -103,12 +103,13 @@ class Sandbox(Protocol):
 
 @dataclass(frozen=True)
 class SandboxContext:
-    """What a sandbox factory may need to know: the scripts' interpreter and user."""
+    """What a sandbox factory may need to know: the scripts' interpreter, user and cache."""
 
     python: Path
     python_roots: tuple[Path, ...]  # folders the interpreter needs (mounted read-only)
     uid: int  # the unprivileged user scripts run as
     gid: int
+    cache_dir: Path | None = None  # the shared model cache: readable, never writable, by all
 
 
 class SandboxUnavailable(Exception):

@@ -13,6 +13,7 @@ from mlmaster.execution.result import CapturedOutput, ExecutionResult
 from mlmaster.llm.requests import Hardware
 
 MAX_PACKAGES = 40  # packages named one by one; the rest are counted
+MAX_MODELS = 40  # cached models named one by one; the rest are counted
 FALLBACK_PACKAGES = ("numpy", "pandas", "scipy", "scikit-learn", "lightgbm", "xgboost")
 
 
@@ -43,7 +44,22 @@ def environment_lines(hardware: Hardware, environment: Environment | None) -> li
         )
     if environment.disk_free is not None:
         lines.append(f"Disk: {gib(environment.disk_free)} free.")
+    if environment.cache_dir is not None:
+        lines.append(_cache_line(environment.cache_dir, environment.cached_models))
     return lines
+
+
+def _cache_line(cache_dir: str, models: list[str]) -> str:
+    """The shared model cache: where it is, that it is read-only, and what it holds."""
+    shown = models[:MAX_MODELS]
+    held = f"It holds: {', '.join(shown)}" if shown else "No model in it was recognised"
+    more = len(models) - len(shown)
+    held += f" and {more} more" if more > 0 else ""
+    return (
+        f"Pre-downloaded model weights are in {cache_dir} (read-only; HF_HOME and TORCH_HOME "
+        "point into it, so transformers, timm and torchvision load cached weights by their "
+        f"usual names). {held}. Save your own files under ./working, never there."
+    )
 
 
 def _hardware_line(hardware: Hardware, environment: Environment | None) -> str:

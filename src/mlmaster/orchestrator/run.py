@@ -209,12 +209,7 @@ def open_selection(
 
 def discover_environment(settings: Settings, executor: Executor) -> Environment:
     """The scripts' environment as the prompt will state it (see :mod:`mlmaster.environment`)."""
-    mode = settings.execution.network
-    if mode == "auto":
-        network = executor.hardware().sandbox.network
-        source = "no sandbox" if network else "the sandbox cuts the network"
-    else:
-        network, source = mode == "on", "execution.network"
+    network, source = executor.network, executor.network_source
     environment = discover(
         executor.python,
         [(s.index, s.cpus, s.gpus) for s in executor.pool.slots],
@@ -223,6 +218,7 @@ def discover_environment(settings: Settings, executor: Executor) -> Environment:
         network_source=source,
         work_dir=settings.run.runs_dir,
         memory_cap=settings.execution.memory_limit,
+        cache_dir=executor.cache_dir,
     )
     python = environment.interpreter
     log.info(

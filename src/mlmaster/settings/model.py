@@ -253,6 +253,11 @@ class ExecutionSettings(Group):
         description="whether scripts can reach the network, as the prompt states it; auto: "
         "off inside bubblewrap (it cuts the network), on without a sandbox",
     )
+    cache_dir: Path | None = Field(
+        None,
+        description="folder of pre-downloaded models laid out like ~/.cache (huggingface/, "
+        "torch/): HF_HOME and TORCH_HOME point there, read-only to scripts; unset: none",
+    )
     keep_working: ByteSize | None = Field(
         16 * 1024**2,
         description="a node's working/ above this size is deleted after commit unless the node "

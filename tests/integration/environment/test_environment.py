@@ -130,6 +130,24 @@ def test_an_interpreter_that_cannot_start_is_recorded_not_fatal(tmp_path: Path) 
     assert environment.interpreter.version is None and environment.interpreter.error
 
 
+def test_the_model_cache_is_recorded_with_what_it_holds(tmp_path: Path) -> None:
+    cache = tmp_path / "models"
+    (cache / "huggingface" / "hub" / "models--acme--tiny").mkdir(parents=True)
+    environment = discover(
+        tmp_path / "missing-python",
+        [(0, [0], [])],
+        affinity_cpus=1,
+        network=False,
+        network_source="test",
+        work_dir=tmp_path,
+        cache_dir=cache,
+    )
+    assert environment.cache_dir == str(cache) and environment.cached_models == ["acme/tiny"]
+    assert ("model cache", f"{cache}, read-only: acme/tiny") in environment.facts()
+    user = render_code_prompt(request_for(environment)).user
+    assert f"Pre-downloaded model weights are in {cache}" in user and "acme/tiny" in user
+
+
 def test_gpus_per_slot_with_names_memory_and_sharing(tmp_path: Path) -> None:
     tool = tmp_path / "nvidia-smi"
     tool.write_text("#!/bin/sh\necho '0, NVIDIA H200, 143771'\necho '1, NVIDIA H200, 143771'\n")

@@ -48,6 +48,21 @@ def test_a_reachable_network_is_not_denied(code_request: RequestFactory) -> None
     assert "The network is reachable" in user and "no network" not in user
 
 
+def test_the_model_cache_is_named_with_what_it_holds(code_request: RequestFactory) -> None:
+    without = render_code_prompt(code_request("draft", environment=environment())).user
+    assert "HF_HOME" not in without and "Pre-downloaded" not in without
+    models = ["acme/tiny", *(f"org/model-{i}" for i in range(50)), "torch: resnet18.pth"]
+    found = environment(cache_dir="/models", cached_models=models)
+    user = render_code_prompt(code_request("draft", environment=found)).user
+    assert "Pre-downloaded model weights are in /models (read-only; HF_HOME and TORCH_HOME" in user
+    assert "It holds: acme/tiny, org/model-0," in user and "and 12 more." in user
+    empty = environment(cache_dir="/models", cached_models=[])
+    assert (
+        "No model in it was recognised."
+        in render_code_prompt(code_request("draft", environment=empty)).user
+    )
+
+
 def test_parent_output_keeps_head_and_tail_of_each_stream() -> None:
     execution = ExecutionResult(
         exit_code=1,

@@ -2,7 +2,8 @@
 
 Inside: ``/usr`` and the usual top-level links, a few files of ``/etc`` that dynamic linking
 and locales read, the scripts' Python (its prefixes only), the competition's public folder
-read-only, the workspace read-write, and a private ``/tmp``, ``/dev`` and ``/proc``. Not inside:
+read-only, the shared model cache (``execution.cache_dir``) read-only, the workspace
+read-write, and a private ``/tmp``, ``/dev`` and ``/proc``. Not inside:
 the network (a new, empty network namespace), the home folders, the run directory beyond this
 workspace, the private answers, every other host file. A new PID namespace means that when the
 script's tree is killed, nothing of it survives or lingers as a zombie.
@@ -153,6 +154,7 @@ class BwrapSandbox:
         self.context = context
         self.binary = binary
         self.user_namespace = user_namespace
+        self._cache = [] if context.cache_dir is None else [context.cache_dir]
         where = "in a user namespace" if user_namespace else "(no user namespace here)"
         self.info = SandboxInfo(
             name="bwrap",
@@ -163,6 +165,7 @@ class BwrapSandbox:
                 "its own workspace (read-write)",
                 "the competition's public data (read-only)",
                 "the system's programs and libraries and the scripts' Python (read-only)",
+                *[f"the model cache {path} (read-only)" for path in self._cache],
             ],
         )
 
@@ -175,7 +178,12 @@ class BwrapSandbox:
     def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
         jail = bwrap_command(
             workspace=workspace.root,
-            readonly=[*self.context.python_roots, workspace.public_dir, *workspace.also_readable],
+            readonly=[
+                *self.context.python_roots,
+                workspace.public_dir,
+                *workspace.also_readable,
+                *self._cache,
+            ],
             gpus=slot.gpus,
             bwrap=self.binary,
             uid=self.context.uid,

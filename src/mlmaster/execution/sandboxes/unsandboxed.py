@@ -11,6 +11,10 @@ the script ends, also a daemon that escaped the process tree. When mlmaster runs
 an ordinary user, the script shares that user; the orchestrator then marks itself not dumpable,
 which makes its ``/proc/<pid>/environ`` unreadable to its own user's other processes.
 
+The shared model cache (``execution.cache_dir``) cannot be mounted read-only here: as root,
+mlmaster refuses a cache the script's uid may write in or cannot read (checked once, as that
+uid, at start); as an ordinary user, the script may write wherever that user may.
+
 The script's command is never wrapped and nothing new is mounted.
 """
 
@@ -51,6 +55,21 @@ _REACH = (
     "    except OSError: print(p); sys.exit(1)\n"
 )
 
+# Run as the script's user over the shared model cache: prints the first entry that user may
+# write (a channel between scripts) or may not read (weights a script would fail to load).
+_CACHE_CHECK = (
+    "import os,sys\n"
+    "n=0\n"
+    "for top,dirs,files in os.walk(sys.argv[1],onerror=lambda e:(print('read',e.filename),"
+    "sys.exit(1))):\n"
+    "    if os.access(top,os.W_OK): print('write',top); sys.exit(1)\n"
+    "    for f in files:\n"
+    "        p=os.path.join(top,f); n+=1\n"
+    "        if n>int(sys.argv[2]): sys.exit(0)\n"
+    "        if os.path.exists(p) and not os.access(p,os.R_OK): print('read',p); sys.exit(1)\n"
+)
+CACHE_CHECK_LIMIT = 100_000  # files checked in the model cache at most
+
 
 class Unsandboxed:
     def __init__(self, context: SandboxContext, *, switch_user: bool) -> None:
@@ -62,6 +81,12 @@ class Unsandboxed:
             "every file its user may read (world-readable files anywhere on the host)",
             "the public data's folder, writable if its user may write there",
         ]
+        if context.cache_dir is not None:
+            common.append(f"the model cache {context.cache_dir} (refused if writable by it)")
+            if not switch_user:
+                common[-1] = (
+                    f"the model cache {context.cache_dir}, writable if its user may write there"
+                )
         if switch_user:
             user = (
                 f"uid {context.uid} + the slot's index, gid {context.gid} "
@@ -93,6 +118,7 @@ class Unsandboxed:
             for public in (workspace.public_dir, *workspace.also_readable):
                 _restrict_private(public)
             readable = [workspace.public_dir, *workspace.also_readable, workspace.root]
+            readable += [] if self.context.cache_dir is None else [self.context.cache_dir]
             self.check_reach(readable, uid)
             self._reached.add(key)
 
@@ -134,6 +160,42 @@ class Unsandboxed:
                 f"root) but that user cannot reach {where}; make the folders above it "
                 "searchable by others (chmod o+x), or install bubblewrap"
             )
+
+    def check_cache(self, cache_dir: Path, uid: int) -> None:
+        """Fail with what to do when ``uid`` may write in the model cache or not read it."""
+        limit = str(CACHE_CHECK_LIMIT)
+        cmd = [str(self.context.python), "-I", "-S", "-c", _CACHE_CHECK, str(cache_dir), limit]
+        try:
+            done = subprocess.run(
+                cmd,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+                cwd="/",
+                user=uid,
+                group=self.context.gid,
+                extra_groups=[],
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise UserError(
+                f"execution.cache_dir: could not check {cache_dir} as uid {uid} ({exc}); "
+                "make it smaller or unset execution.cache_dir"
+            ) from exc
+        if done.returncode == 0:
+            return
+        problem, _, where = done.stdout.strip().partition(" ")
+        if problem == "write":
+            raise UserError(
+                f"execution.cache_dir: scripts run as uid {uid} without a sandbox and may write "
+                f"in {where or cache_dir}, which would let one script change what the next "
+                f"loads; make it read-only for others (chmod -R o-w {cache_dir})"
+            )
+        raise UserError(
+            f"execution.cache_dir: scripts run as uid {uid} without a sandbox and cannot read "
+            f"{where or done.stderr.strip()[-300:]}; make the cache readable by others "
+            f"(chmod -R o+rX {cache_dir})"
+        )
 
 
 class UserTree(ProcessTree):
@@ -195,6 +257,8 @@ def create(context: SandboxContext) -> Unsandboxed:
         # Before any run: a scripts' Python the script's uid cannot start (one under /root, say)
         # would otherwise fail every node. The data and workspace are checked at the first run.
         sandbox.check_reach([], context.uid)
+        if context.cache_dir is not None:
+            sandbox.check_cache(context.cache_dir, context.uid)
     return sandbox
 
 
