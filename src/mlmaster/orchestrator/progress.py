@@ -121,10 +121,17 @@ def _clock(seconds: float) -> str:
 
 
 async def show_progress(
-    snapshot: Callable[[], Snapshot], *, interactive: bool | None = None, every: float = 30.0
+    snapshot: Callable[[], Snapshot],
+    *,
+    interactive: bool | None = None,
+    every: float = 30.0,
+    console: Console | None = None,
 ) -> None:
-    """Render snapshots until cancelled: live on a terminal, a log line every ``every`` s."""
-    console = terminal_console()
+    """Render snapshots until cancelled: live on a terminal, a log line every ``every`` s.
+
+    ``console`` is where the panel draws; by default the one the log lines go through.
+    """
+    console = console or terminal_console()
     if interactive is None:
         interactive = console is not None or sys.stderr.isatty()
     if not interactive:

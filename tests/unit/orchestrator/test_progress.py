@@ -2,10 +2,11 @@
 
 import io
 
+import anyio
 import pytest
 from rich.console import Console
 
-from mlmaster.orchestrator.progress import Snapshot, bar, sparkline
+from mlmaster.orchestrator.progress import Snapshot, bar, show_progress, sparkline
 
 
 def snapshot(**changes: object) -> Snapshot:
@@ -89,3 +90,11 @@ def test_sparkline_keeps_the_latest_values_and_draws_flat_when_nothing_changed()
 
 def test_nodes_per_hour_at_the_start() -> None:
     assert snapshot(elapsed=0, nodes_done=0).nodes_per_hour == 0.0
+
+
+async def test_the_panel_draws_on_the_console_it_is_given() -> None:
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=150)
+    with anyio.move_on_after(1.2):
+        await show_progress(snapshot, interactive=True, console=console)
+    assert "mlmaster · digits" in out.getvalue()
