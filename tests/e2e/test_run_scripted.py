@@ -130,8 +130,11 @@ async def test_scripts_that_never_end_do_not_hold_the_run_past_its_budget(
         elapsed = time.monotonic() - started
 
     assert elapsed < 25 + 10, elapsed
-    assert outcome.exit_code == 1  # no valid solution: the run says so
-    assert outcome.best_id is None
+    # No script finished, but the first one wrote a valid file before it hung: with no metric
+    # anywhere, the run keeps that latest valid submission rather than ending empty-handed.
+    assert outcome.best_metric is None
+    assert outcome.best_id is not None and outcome.exit_code == 0
+    assert "latest valid submission kept" in outcome.summary()
     events = read_events(outcome.run_dir / "journal.jsonl")
     assert isinstance(events[-1], RunEnded)
     leftovers = [
