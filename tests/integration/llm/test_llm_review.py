@@ -97,28 +97,29 @@ async def test_auto_falls_back_when_the_model_ignores_the_tool(
     assert ["tools" in r.body for r in server.requests] == [True, False, False]
 
 
-async def test_one_repair_of_malformed_json(
-    server: ScriptedServer, endpoint: EndpointFactory, review_request: RequestFactory
+@pytest.mark.parametrize(
+    ("bad_answer", "named_in_repair"),
+    [
+        ('```json\n{"is_bug": false, "summary": \n```', "invalid JSON"),
+        ('{"is_bug": "perhaps", "summary": 3}', "is_bug"),  # valid JSON, wrong schema
+    ],
+    ids=["malformed-json", "schema-violation"],
+)
+async def test_one_repair_of_a_bad_json_answer(
+    server: ScriptedServer,
+    endpoint: EndpointFactory,
+    review_request: RequestFactory,
+    bad_answer: str,
+    named_in_repair: str,
 ) -> None:
-    server.push(Reply(text='```json\n{"is_bug": false, "summary": \n```'), json_reply())
+    server.push(Reply(text=bad_answer), json_reply())
     review = await LLMReviewer(endpoint("feedback", function_calling="off")).review(
         review_request()
     )
     assert review.error is None and not review.buggy
     repair = server.requests[1].body["messages"]
     assert repair[-2]["role"] == "assistant"
-    assert "invalid JSON" in repair[-1]["content"]
-
-
-async def test_schema_violation_is_repaired(
-    server: ScriptedServer, endpoint: EndpointFactory, review_request: RequestFactory
-) -> None:
-    server.push(Reply(text='{"is_bug": "perhaps", "summary": 3}'), json_reply())
-    review = await LLMReviewer(endpoint("feedback", function_calling="off")).review(
-        review_request()
-    )
-    assert review.error is None
-    assert "is_bug" in server.requests[1].body["messages"][-1]["content"]
+    assert named_in_repair in repair[-1]["content"]
 
 
 async def test_unusable_after_repair_never_crashes(
