@@ -24,6 +24,10 @@ def test_a_cache_that_is_no_folder_is_one_line_before_any_run_dir(
     assert done.returncode == 2, done.stderr[-2000:]
     assert "execution.cache_dir" in done.stderr and "Traceback" not in done.stderr
     assert not (runs / "digits").exists()
+    holding_answers = cli.run(*_run(suite_dir, runs), MLMASTER_EXECUTION__CACHE_DIR=str(suite_dir))
+    assert holding_answers.returncode == 2, holding_answers.stderr[-2000:]
+    assert "holds the private answers" in holding_answers.stderr
+    assert not (runs / "digits").exists()
 
 
 def test_the_cache_and_what_it_holds_are_in_the_run_and_its_report(

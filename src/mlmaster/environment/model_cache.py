@@ -55,6 +55,26 @@ def resolve_cache_dir(configured: Path | None) -> Path | None:
     return path.resolve()
 
 
+def check_cache_apart(cache_dir: Path | None, *, private: Path, runs_dir: Path) -> None:
+    """Refuse a cache that would show scripts what they must not see: one holding the private
+    answers, or one overlapping the runs folder (holdout answers, other nodes' workspaces)."""
+    if cache_dir is None:
+        return
+    cache = cache_dir.resolve()
+    runs = runs_dir.resolve()
+    answers = private.resolve()
+    if cache == answers or cache in answers.parents:
+        clash = f"holds the private answers {answers}"
+    elif cache == runs or cache in runs.parents or runs in cache.parents:
+        clash = f"overlaps the runs folder {runs}"
+    else:
+        return
+    raise UserError(
+        f"execution.cache_dir = {cache} {clash}, which scripts must not read; point it at a "
+        "folder holding only the pre-downloaded models"
+    )
+
+
 def cache_variables(cache_dir: Path | None, working_dir: Path) -> dict[str, str]:
     """The cache variables of one script whose own writable folder is ``working_dir``."""
     if cache_dir is None:

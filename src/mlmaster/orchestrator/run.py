@@ -28,6 +28,7 @@ from mlmaster.competition.layout import Competition
 from mlmaster.competition.metric_choice import MetricChoice
 from mlmaster.competition.validators import check_grader, open_validator
 from mlmaster.environment import Environment, discover
+from mlmaster.environment.model_cache import check_cache_apart
 from mlmaster.environment.notes import benchmark_notes, with_notes
 from mlmaster.execution.runner import Executor
 from mlmaster.journal import Journal, RunDir, RunEnded, RunResumed, RunStarted, read_journal
@@ -96,6 +97,9 @@ async def open_run(
     coder = build_coder(settings, accountant)
     reviewer = build_reviewer(settings, accountant)
     executor = Executor(settings.execution)
+    check_cache_apart(
+        executor.cache_dir, private=competition.paths.private_dir, runs_dir=settings.run.runs_dir
+    )
     await check_grader(settings.grader)
     preview = await anyio.to_thread.run_sync(data_preview, competition.paths.public_dir)
     environment = await anyio.to_thread.run_sync(discover_environment, settings, executor)

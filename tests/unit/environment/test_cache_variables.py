@@ -9,6 +9,7 @@ import pytest
 from mlmaster.environment.model_cache import (
     cache_variables,
     cached_models,
+    check_cache_apart,
     offline_variables,
     resolve_cache_dir,
 )
@@ -59,3 +60,19 @@ def test_the_setting_must_name_a_folder(tmp_path: Path) -> None:
     assert resolve_cache_dir(link) == tmp_path.resolve()
     with pytest.raises(UserError, match="is not a folder"):
         resolve_cache_dir(tmp_path / "absent")
+
+
+def test_a_cache_holding_answers_or_overlapping_the_runs_is_refused(tmp_path: Path) -> None:
+    data, runs, models = tmp_path / "data", tmp_path / "runs", tmp_path / "models"
+    private = data / "comp" / "prepared" / "private"
+    check_cache_apart(models, private=private, runs_dir=runs)
+    check_cache_apart(None, private=private, runs_dir=runs)
+    for cache, clash in (
+        (data, "holds the private answers"),
+        (private, "holds the private answers"),
+        (tmp_path, "holds the private answers"),
+        (runs, "overlaps the runs folder"),
+        (runs / "comp" / "run-1" / "nodes", "overlaps the runs folder"),
+    ):
+        with pytest.raises(UserError, match=clash):
+            check_cache_apart(cache, private=private, runs_dir=runs)
