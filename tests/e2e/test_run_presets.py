@@ -48,7 +48,9 @@ def provider(received: ReceivedRequest) -> Reply:
 def role_env(server: ScriptedServer, preset: str, **changes: str) -> dict[str, str]:
     mode = MODES[preset]
     assert mode.models is not None
-    env: dict[str, str] = {}
+    # These runs test the providers, not selection: rank by the metric the script prints (the
+    # scripted answer writes no holdout predictions).
+    env: dict[str, str] = {"MLMASTER_SELECTION__METHOD": "script"}
     for role in ("CODER", "FEEDBACK"):
         values = {
             "PROVIDER": "openai",
@@ -146,6 +148,7 @@ def scripted_settings(server: ScriptedServer, tmp_path: Path) -> Any:
             "budget": {"max_steps": 6, "time_limit": "3m"},
             "search": {"num_drafts": 3, "workers": 2},
             "execution": {"slots": 1},
+            "selection": {"method": "script"},  # the scripted answer writes no holdout file
             "llm": {
                 "coder": {
                     "provider": "openai",

@@ -36,6 +36,8 @@ def settings_for(server: ScriptedServer, tmp_path: Path, **budget: Any) -> Any:
             "budget": budget,
             "search": {"num_drafts": 2, "num_improves": 2, "workers": 2},
             "execution": {"slots": 1},
+            # The scripted answers write no holdout predictions: nodes rank by printed metrics.
+            "selection": {"method": "script"},
             "llm": {
                 "coder": {
                     "provider": "openai",
