@@ -125,9 +125,8 @@ def _committed_nodes(events: list[JournalEvent], run: RunDir) -> dict[str, NodeV
 
 
 def _node_view(node: Node, folder: NodeDir | None, order: int) -> NodeView:
-    # "Valid" as the search means it: ran, printed a metric, and its submission passed checks.
-    buggy = node.buggy or node.metric is None or not node.valid_submission
-    status: NodeStatus = "buggy" if buggy else "valid"
+    status = _status(node)
+    buggy = status == "buggy"
     execution = node.execution
     return NodeView(
         id=node.id,
@@ -151,6 +150,17 @@ def _node_view(node: Node, folder: NodeDir | None, order: int) -> NodeView:
         finished_at=node.finished_at or None,
         order=order,
     )
+
+
+def _status(node: Node) -> NodeStatus:
+    """ "Valid" as the search means it: ran, printed a metric, and its submission passed checks.
+
+    The bug decision makes a node with an invalid submission buggy, so a node that is not buggy
+    and has a metric but no valid submission is one whose validity nobody could check.
+    """
+    if node.buggy or node.metric is None:
+        return "buggy"
+    return "valid" if node.valid_submission else "unknown_validity"
 
 
 def _uncommitted_nodes(

@@ -10,8 +10,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-# How a node is drawn. "in_flight" and "abandoned" nodes have a folder but no committed event.
-NodeStatus = Literal["valid", "buggy", "in_flight", "abandoned"]
+# How a node is drawn. "unknown_validity": it ran and printed a metric, but no validator gave a
+# verdict on its submission (the grader never answered), so it is neither valid nor buggy.
+# "in_flight" and "abandoned" nodes have a folder but no committed event.
+NodeStatus = Literal["valid", "buggy", "unknown_validity", "in_flight", "abandoned"]
 
 
 class NodeView(BaseModel):
@@ -88,7 +90,7 @@ class RunReport(BaseModel):
 
     @property
     def committed(self) -> list[NodeView]:
-        return [n for n in self.nodes if n.status in ("valid", "buggy")]
+        return [n for n in self.nodes if n.status in ("valid", "buggy", "unknown_validity")]
 
     @property
     def best(self) -> NodeView | None:

@@ -28,7 +28,12 @@ from mlmaster.report.model import NodeView, RunReport
 REPORT_FILE = "report.html"
 
 # Fills per status; valid nodes get a green-to-yellow scale by metric rank instead.
-STATUS_FILL = {"buggy": "#d73a3a", "in_flight": "#9aa0a6", "abandoned": "#c8cbcf"}
+STATUS_FILL = {
+    "buggy": "#d73a3a",
+    "unknown_validity": "#5b8def",
+    "in_flight": "#9aa0a6",
+    "abandoned": "#c8cbcf",
+}
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("mlmaster.report", "templates"),
@@ -78,6 +83,8 @@ def node_counts(report: RunReport) -> str:
         f"{len(report.committed)} committed: "
         f"{report.count('valid')} valid, {report.count('buggy')} buggy"
     )
+    if unknown := report.count("unknown_validity"):
+        text += f", {unknown} of unknown validity"
     if in_flight := report.count("in_flight"):
         text += f"; {in_flight} in flight"
     if abandoned := report.count("abandoned"):

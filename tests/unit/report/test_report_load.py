@@ -194,10 +194,25 @@ def test_a_journalled_root_is_not_a_node_and_drafts_hang_from_it(run) -> None:
     assert [(n.id, n.parent_id) for n in report.nodes] == [("a", "root")]
 
 
-def test_an_invalid_submission_is_not_valid_even_with_a_metric(run) -> None:
+def test_an_invalid_submission_is_buggy_even_with_a_metric(run) -> None:
+    run.start()
+    run.node("a", metric=0.5, buggy=True, valid_submission=False)
+    node = load_run(run.path).nodes[0]
+    assert (node.status, node.metric) == ("buggy", None)
+
+
+def test_a_submission_no_grader_judged_has_unknown_validity_not_a_bug(run) -> None:
+    # The bug decision makes an invalid submission buggy; a node left not buggy, with a metric
+    # but no valid submission, is one whose grader never answered.
     run.start()
     run.node("a", metric=0.5, buggy=False, valid_submission=False)
-    assert load_run(run.path).nodes[0].status == "buggy"
+    run.node("b", metric=0.4)
+    report = load_run(run.path)
+    unknown = report.nodes[0]
+    assert (unknown.status, unknown.metric, unknown.bug_reason) == ("unknown_validity", 0.5, None)
+    assert [n.id for n in report.committed] == ["a", "b"]
+    assert report.best_id == "b"  # only a checked submission can be the best
+    assert [p.node_id for p in report.best_over_time] == ["b"]
 
 
 def test_exception_and_timeout_are_summarised(run) -> None:

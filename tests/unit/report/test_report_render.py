@@ -166,6 +166,21 @@ def test_valid_nodes_are_coloured_by_rank_and_buggy_red(lower_run) -> None:
     assert hues[0] > hues[1] > hues[2]  # green for the best, towards yellow for the worst
 
 
+def test_unknown_validity_has_its_own_colour_count_and_legend(run) -> None:
+    run.start()
+    run.node("ok", metric=0.5)
+    run.node("bug", metric=None)
+    run.node("unchecked", metric=0.9, buggy=False, valid_submission=False)
+    report = load_run(run.path)
+    fills = node_fills(report)
+    assert fills["unchecked"] not in (fills["bug"], fills["ok"])
+    html = render_report(report)
+    assert "3 committed: 1 valid, 1 buggy, 1 of unknown validity<" in html
+    assert "validity unknown (no grader verdict)" in html
+    assert 'class="node unknown_validity"' in html
+    assert "unchecked · draft · unknown validity · 0.9</title>" in html
+
+
 def test_layout_puts_children_below_and_parents_over_them(run) -> None:
     run.start()
     run.node("a", metric=0.1)
