@@ -6,8 +6,9 @@ RSS of the live members, sampled; CPU time is the sum of each member's last samp
 system time, so a process born and gone between two samples is missed (short-lived helpers
 cost little).
 
-Sampling runs in a worker thread (a tree of dozens of processes takes milliseconds to read,
-too long to do ten times a second per slot on the event loop), so the tree's methods take a lock.
+Sampling and stopping run in worker threads, never on the event loop: finding the members
+reads every process in ``/proc`` (milliseconds on an idle machine, tens of them on a busy one),
+which on the loop would stall every other worker. So the tree's methods take a lock.
 
 Killing: the script runs in a session of its own, so its process group reaches every
 descendant that did not make a session of its own; members seen outside the group are signalled
@@ -19,8 +20,10 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import select
 import signal
 import threading
+import time
 
 import anyio
 import psutil
@@ -156,6 +159,22 @@ async def wait_exit(pid: int) -> None:
         return
     try:
         await anyio.wait_readable(fd)
+    finally:
+        os.close(fd)
+
+
+def wait_exit_blocking(pid: int) -> None:
+    """:func:`wait_exit` for a worker thread: block until process ``pid`` has exited."""
+    try:
+        fd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return
+    except (OSError, AttributeError):
+        while running(pid):
+            time.sleep(0.05)
+        return
+    try:
+        select.select([fd], [], [])
     finally:
         os.close(fd)
 

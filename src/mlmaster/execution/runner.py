@@ -33,7 +33,7 @@ from mlmaster.environment.model_cache import (
 from mlmaster.execution.capture import HeadTail, drain
 from mlmaster.execution.hardware import Hardware, SlotHardware
 from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
-from mlmaster.execution.process_tree import running, wait_exit
+from mlmaster.execution.process_tree import running, wait_exit, wait_exit_blocking
 from mlmaster.execution.readback import copy_out
 from mlmaster.execution.result import ExecutionResult, KilledReason
 from mlmaster.execution.sandbox import (
@@ -260,23 +260,34 @@ async def _watch_memory(tree: ScriptTree, limit: int | None) -> None:
 
 
 async def _stop(pid: int, tree: ScriptTree, kill_grace: float) -> None:
-    """Stop whatever is left of the tree and reap what this process adopted of it."""
+    """Stop whatever is left of the tree and reap what this process adopted of it.
+
+    In a worker thread, whole: finding a tree's members reads every process in ``/proc`` (tens
+    of milliseconds on a busy machine, several times per stop), and on the event loop that
+    would stall every other worker's step.
+    """
+    await anyio.to_thread.run_sync(stop_tree, pid, tree, kill_grace)
+
+
+def stop_tree(pid: int, tree: ScriptTree, kill_grace: float) -> None:
+    """SIGTERM, up to ``kill_grace`` seconds, SIGKILL to what is left, orphans reaped.
+    Blocking: from async code, :func:`_stop`."""
     if running(pid):
         tree.sample()
         tree.signal(signal.SIGTERM)
-        # Polled: the tree's members are other processes, with nothing to await on.
-        with anyio.move_on_after(kill_grace):
-            while running(pid) or tree.members():  # noqa: ASYNC110
-                await anyio.sleep(0.05)
+        # Polled: the tree's members are other processes, with nothing to wait on.
+        deadline = time.monotonic() + kill_grace
+        while (running(pid) or tree.members()) and time.monotonic() < deadline:
+            time.sleep(0.05)
     # Stragglers get no grace: a script that exited on its own left them behind.
     tree.signal(signal.SIGKILL)
-    await wait_exit(pid)
+    wait_exit_blocking(pid)
     for _ in range(20):
         tree.reap_orphans()
         if not tree.members():
             break
         tree.signal(signal.SIGKILL)
-        await anyio.sleep(0.05)
+        time.sleep(0.05)
     tree.reap_orphans()
 
 
