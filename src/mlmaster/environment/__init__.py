@@ -3,9 +3,10 @@
 :func:`discover` gathers the facts once: the scripts' interpreter and its packages (asked of
 that interpreter), the GPUs with names and memory, usable CPUs (affinity and cgroup quota), the
 memory limit, whether a script can reach the network, free disk, and the shared model cache
-(``execution.cache_dir``, read-only; see :mod:`mlmaster.environment.model_cache`). They are
-recorded in the run's first journal line, shown in the report, and the prompt states them and
-nothing else about the environment.
+(``execution.cache_dir``, read-only; see :mod:`mlmaster.environment.model_cache`), and the
+useful programs on the scripts' ``PATH`` (a 7z tool; see :mod:`mlmaster.environment.programs`).
+They are recorded in the run's first journal line, shown in the report, and the prompt states
+them and nothing else about the environment.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from mlmaster.environment.cgroup import CGROUP_ROOT, cpu_quota, memory_limit, us
 from mlmaster.environment.gpus import Gpu, query_gpus
 from mlmaster.environment.model_cache import cached_models
 from mlmaster.environment.packages import Interpreter, Package, probe_interpreter
+from mlmaster.environment.programs import find_programs, scripts_path
 
 __all__ = ["Environment", "Gpu", "Interpreter", "Package", "SlotFacts", "discover"]
 
@@ -49,6 +51,7 @@ class Environment(BaseModel):
     disk_free: int | None  # bytes free where the run writes
     cache_dir: str | None = None  # the shared model cache scripts read (never write)
     cached_models: list[str] = []  # what it holds: "org/name", "torch: file.pth"
+    programs: list[str] = []  # useful programs on the scripts' PATH (7z ...); see programs.py
 
     def slot(self, index: int) -> SlotFacts:
         return next((s for s in self.slots if s.index == index), self.slots[0])
@@ -83,6 +86,8 @@ class Environment(BaseModel):
             ("network", f"{network} ({self.network_source})"),
             ("disk", disk),
         ]
+        if self.programs:
+            facts.append(("programs", ", ".join(self.programs)))
         if self.cache_dir is not None:
             held = ", ".join(self.cached_models[:12]) or "nothing recognised"
             more = len(self.cached_models) - 12
@@ -103,8 +108,12 @@ def discover(
     cache_dir: Path | None = None,
     cgroup_root: Path = CGROUP_ROOT,
     nvidia_smi: str | None = None,
+    search_path: str | None = None,
 ) -> Environment:
-    """The facts, for ``slots`` given as (index, CPU ids, GPU ids). Reads files and runs tools."""
+    """The facts, for ``slots`` given as (index, CPU ids, GPU ids). Reads files and runs tools.
+
+    ``search_path`` is where programs are looked for: the scripts' own ``PATH`` unless given.
+    """
     known = {gpu.index: gpu for gpu in query_gpus(nvidia_smi)} if any(s[2] for s in slots) else {}
     users: dict[int, int] = {}
     for _, _, gpu_ids in slots:
@@ -137,4 +146,5 @@ def discover(
         disk_free=free,
         cache_dir=None if cache_dir is None else str(cache_dir),
         cached_models=[] if cache_dir is None else cached_models(cache_dir),
+        programs=find_programs(search_path if search_path is not None else scripts_path(python)),
     )

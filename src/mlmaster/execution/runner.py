@@ -30,6 +30,7 @@ from mlmaster.environment.model_cache import (
     offline_variables,
     resolve_cache_dir,
 )
+from mlmaster.environment.programs import scripts_path
 from mlmaster.execution.capture import HeadTail, drain
 from mlmaster.execution.hardware import Hardware, SlotHardware
 from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
@@ -90,7 +91,7 @@ def script_env(
     """
     threads = str(len(slot.cpus))
     env = {
-        "PATH": f"{python.parent}:/usr/local/bin:/usr/bin:/bin",
+        "PATH": scripts_path(python),
         "HOME": str(workspace.working_dir),
         "TMPDIR": str(workspace.working_dir),
         "LANG": "C.UTF-8",

@@ -2,8 +2,9 @@
 
 Built from the :class:`~mlmaster.environment.Environment` found at run start: hardware of the
 slot (CPUs, GPUs by name and memory, how many scripts share a GPU), memory limit, the scripts'
-Python with its packages and versions (ML-relevant first), the network, free disk, and the
-shared cache folder. Without one (unit tests, benchmarks) only the slot's hardware is stated.
+Python with its packages and versions (ML-relevant first), the network, free disk, the useful
+programs on the scripts' PATH (a 7z tool), and the shared cache folder. Without one (unit
+tests, benchmarks) only the slot's hardware is stated.
 """
 
 from __future__ import annotations
@@ -44,9 +45,21 @@ def environment_lines(hardware: Hardware, environment: Environment | None) -> li
         )
     if environment.disk_free is not None:
         lines.append(f"Disk: {gib(environment.disk_free)} free.")
+    if environment.programs:
+        lines.append(_programs_line(environment.programs))
     if environment.cache_dir is not None:
         lines.append(_cache_line(environment.cache_dir, environment.cached_models))
     return lines
+
+
+def _programs_line(programs: list[str]) -> str:
+    """The command-line tools found on the scripts' PATH (only found ones are named)."""
+    first = programs[0]
+    return (
+        f"Programs on the PATH: {', '.join(programs)}. Open a .7z archive with e.g. "
+        f"subprocess.run(['{first}', 'x', archive, '-o./working/extracted', '-y'], check=True) "
+        "(the input folder is read-only)."
+    )
 
 
 def _cache_line(cache_dir: str, models: list[str]) -> str:

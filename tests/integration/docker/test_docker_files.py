@@ -86,6 +86,14 @@ def test_both_images_install_the_sandbox(dockerfile: str) -> None:
     assert any("bubblewrap" in line for line in installs), installs
 
 
+@pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.mlebench"])
+def test_both_images_give_scripts_a_7z_program(dockerfile: str) -> None:
+    # MLE-bench ships some competitions' data as .7z (statoil); its own image has p7zip-full.
+    text = (DOCKER / dockerfile).read_text()
+    installs = [line for line in text.splitlines() if "apt-get install" in line]
+    assert any("p7zip-full" in line for line in installs), installs
+
+
 def test_start_script_probes_the_sandbox_and_copies_links_as_links() -> None:
     text = (DOCKER / "start.sh").read_text()
     assert "bwrap --unshare-user" in text

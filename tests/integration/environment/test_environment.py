@@ -148,6 +148,43 @@ def test_the_model_cache_is_recorded_with_what_it_holds(tmp_path: Path) -> None:
     assert f"Pre-downloaded model weights are in {cache}" in user and "acme/tiny" in user
 
 
+def test_a_7z_program_on_the_scripts_path_is_found_and_stated(tmp_path: Path) -> None:
+    # The scripts' PATH starts with their interpreter's folder: a 7za there is theirs to call.
+    bin_dir = tmp_path / "scripts" / "bin"
+    bin_dir.mkdir(parents=True)
+    seven = bin_dir / "7za"
+    seven.write_text("#!/bin/sh\nexit 0\n")
+    seven.chmod(0o755)
+    (bin_dir / "7zr").write_text("not executable")  # a file the script could not run
+    environment = discover(
+        bin_dir / "python",
+        [(0, [0], [])],
+        affinity_cpus=1,
+        network=False,
+        network_source="test",
+        work_dir=tmp_path,
+    )
+    assert environment.programs[:1] == ["7za"] and "7zr" not in environment.programs
+    assert ("programs", ", ".join(environment.programs)) in environment.facts()
+    user = render_code_prompt(request_for(environment)).user
+    assert "Programs on the PATH: 7za" in user
+
+
+def test_no_7z_program_is_not_claimed(tmp_path: Path) -> None:
+    environment = discover(
+        tmp_path / "missing-python",
+        [(0, [0], [])],
+        affinity_cpus=1,
+        network=False,
+        network_source="test",
+        work_dir=tmp_path,
+        search_path=str(tmp_path),  # an empty folder: nothing on the PATH
+    )
+    assert environment.programs == []
+    assert all(label != "programs" for label, _ in environment.facts())
+    assert "7z" not in render_code_prompt(request_for(environment)).user
+
+
 def test_gpus_per_slot_with_names_memory_and_sharing(tmp_path: Path) -> None:
     tool = tmp_path / "nvidia-smi"
     tool.write_text("#!/bin/sh\necho '0, NVIDIA H200, 143771'\necho '1, NVIDIA H200, 143771'\n")

@@ -48,6 +48,17 @@ def test_a_reachable_network_is_not_denied(code_request: RequestFactory) -> None
     assert "The network is reachable" in user and "no network" not in user
 
 
+def test_a_7z_program_is_named_with_how_to_extract_only_when_found(
+    code_request: RequestFactory,
+) -> None:
+    without = render_code_prompt(code_request("draft", environment=environment())).user
+    assert "7z" not in without and "Programs on the PATH" not in without
+    found = environment(programs=["7z", "7za"])
+    user = render_code_prompt(code_request("draft", environment=found)).user
+    assert "Programs on the PATH: 7z, 7za." in user
+    assert "subprocess.run(['7z', 'x', archive, '-o./working/extracted', '-y']" in user
+
+
 def test_the_model_cache_is_named_with_what_it_holds(code_request: RequestFactory) -> None:
     without = render_code_prompt(code_request("draft", environment=environment())).user
     assert "HF_HOME" not in without and "Pre-downloaded" not in without
