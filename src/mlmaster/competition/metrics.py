@@ -4,9 +4,10 @@ A record holds every fact about its metric that any part of mlmaster needs: the 
 (computed with scikit-learn; only MAP@K is written out, as Kaggle defines it), the direction,
 what the predictions must be (the domain the validator enforces before scoring), the task a
 competition graded by it usually is, MLE-bench's grader names for it, the phrases a description
-names it by, scikit-learn's scorer for it and the range its scores lie in. Every other table
-(the config.yaml grader map, the description keyword rules, the offline coder's output kinds,
-cross-validation scorers) is derived from :data:`METRICS`.
+names it by, scikit-learn's scorer for it, the range its scores lie in, and its name and
+definition in words. Every other table (the config.yaml grader map, the description keyword
+rules, the offline coder's output kinds, cross-validation scorers, the bundled suite's
+evaluation sections) is derived from :data:`METRICS`.
 
 Adding a metric: write its score function, :func:`register` one record below, and add its
 parity case to the test that holds the generated scripts' own metric code to this one.
@@ -70,7 +71,8 @@ class Metric:
     phrases: tuple[str, ...]  # regexes naming it in a description, most specific first
     sklearn_scoring: str | None  # scikit-learn's scorer computing it; None: none exists
     bounds: tuple[float, float]  # the range of its scores (the best end is one of them)
-    about: str  # what it computes, in one line
+    title: str  # its name as a competition page writes it; names it to metric_from_description
+    about: str  # what it computes, in one sentence without its name (a description's words)
 
     @property
     def predictions(self) -> Predictions:
@@ -311,7 +313,8 @@ register(
         phrases=(r"classification accuracy", r"\baccuracy\b"),
         sklearn_scoring="accuracy",
         bounds=_UNIT,
-        about="the fraction of rows whose predicted label equals the true one",
+        title="accuracy",
+        about="the fraction of test rows whose predicted label equals the true label",
     )
 )
 register(
@@ -329,7 +332,11 @@ register(
         ),
         sklearn_scoring="roc_auc",
         bounds=_UNIT,
-        about="the area under the ROC curve of the predicted scores",
+        title="area under the ROC curve (ROC AUC)",
+        about=(
+            "how well the predicted scores rank the positive rows above the negative ones; only "
+            "their order matters"
+        ),
     )
 )
 register(
@@ -343,7 +350,11 @@ register(
         phrases=(),  # named like roc_auc; several target columns make it this one
         sklearn_scoring="roc_auc",
         bounds=_UNIT,
-        about="the mean over target columns of each column's ROC AUC",
+        title="mean column-wise area under the ROC curve",
+        about=(
+            "each target column's ROC AUC (how well its scores rank positives above negatives), "
+            "averaged over the columns"
+        ),
     )
 )
 register(
@@ -361,7 +372,12 @@ register(
         ),
         sklearn_scoring="neg_log_loss",
         bounds=_NON_NEGATIVE,
-        about="the cross-entropy of the predicted probabilities (rows normalised, clipped)",
+        title="log loss",
+        about=(
+            "the cross-entropy between the predicted probabilities and the true labels; "
+            "probabilities are clipped to [1e-15, 1 - 1e-15] (with one column per class, each row "
+            "is first divided by its sum)"
+        ),
     )
 )
 register(
@@ -375,7 +391,11 @@ register(
         phrases=(r"root[ -]mean[ -]squared?[ -]error", r"\brmse\b"),
         sklearn_scoring="neg_root_mean_squared_error",
         bounds=_NON_NEGATIVE,
-        about="the root mean squared error (several columns: the mean of each column's)",
+        title="root mean squared error (RMSE)",
+        about=(
+            "the square root of the mean squared difference between predicted and true values "
+            "(several target columns: the mean of each column's)"
+        ),
     )
 )
 register(
@@ -389,7 +409,11 @@ register(
         phrases=(r"root[ -]mean[ -]squared?[ -]log(?:arithmic)?[ -]error", r"\brmsle\b"),
         sklearn_scoring="neg_root_mean_squared_log_error",
         bounds=_NON_NEGATIVE,
-        about="the RMSE of log(1 + value) (several columns: the mean of each column's)",
+        title="root mean squared logarithmic error (RMSLE)",
+        about=(
+            "the RMSE between log(1 + prediction) and log(1 + true value), so relative errors "
+            "count, not absolute ones (several target columns: the mean of each column's)"
+        ),
     )
 )
 register(
@@ -403,7 +427,8 @@ register(
         phrases=(r"mean[ -]absolute[ -]error", r"\bmae\b"),
         sklearn_scoring="neg_mean_absolute_error",
         bounds=_NON_NEGATIVE,
-        about="the mean absolute error",
+        title="mean absolute error (MAE)",
+        about="the mean absolute difference between predicted and true values",
     )
 )
 register(
@@ -417,7 +442,8 @@ register(
         phrases=(r"(?<!root )mean[ -]squared?[ -]error", r"\bmse\b"),
         sklearn_scoring="neg_mean_squared_error",
         bounds=_NON_NEGATIVE,
-        about="the mean squared error",
+        title="mean squared error (MSE)",
+        about="the mean squared difference between predicted and true values",
     )
 )
 register(
@@ -431,7 +457,11 @@ register(
         phrases=(r"coefficient of determination", r"\br\s*(?:\^\s*2|2|²)(?!\w)"),
         sklearn_scoring="r2",
         bounds=(-UNBOUNDED, 1.0),
-        about="the coefficient of determination R²",
+        title="coefficient of determination (R²)",
+        about=(
+            "one minus the squared error of the predictions over that of always predicting the mean"
+            " (0: no better than the mean)"
+        ),
     )
 )
 register(
@@ -445,7 +475,8 @@ register(
         phrases=(r"\bf1(?:[ -]score)?\b", r"\bf[ -]score\b", r"\bf-?measure\b"),
         sklearn_scoring="f1",
         bounds=_UNIT,
-        about="the F1 score of the positive class, on hard labels",
+        title="F1 score",
+        about="the harmonic mean of precision and recall on the positive class, from hard labels",
     )
 )
 register(
@@ -459,7 +490,11 @@ register(
         phrases=(r"macro[ -](?:averaged[ -])?f1", r"\bf1[ -]macro\b", r"mean f1"),
         sklearn_scoring="f1_macro",
         bounds=_UNIT,
-        about="the mean over classes of each class's F1 score",
+        title="macro-averaged F1 score",
+        about=(
+            "each class's F1 score (the harmonic mean of its precision and recall), averaged over "
+            "the classes"
+        ),
     )
 )
 register(
@@ -473,7 +508,11 @@ register(
         phrases=(r"micro[ -](?:averaged[ -])?f1", r"\bf1[ -]micro\b"),
         sklearn_scoring="f1_micro",
         bounds=_UNIT,
-        about="the F1 score over all classes' counts pooled",
+        title="micro-averaged F1 score",
+        about=(
+            "the F1 score of all classes' true positives, false positives and false negatives "
+            "pooled"
+        ),
     )
 )
 register(
@@ -491,7 +530,11 @@ register(
         ),
         sklearn_scoring=None,  # scikit-learn has no kappa scorer
         bounds=(-1.0, 1.0),
-        about="quadratic weighted Cohen's kappa between predicted and true ratings",
+        title="quadratic weighted kappa",
+        about=(
+            "the agreement between predicted and true ratings, where a prediction far from the "
+            "truth costs more than a near one (1 is perfect agreement, 0 is chance)"
+        ),
     )
 )
 register(
@@ -505,6 +548,10 @@ register(
         phrases=(r"\bmap\s*@\s*\d+", r"\bmap@k\b", r"mean average precision"),
         sklearn_scoring=None,
         bounds=_UNIT,
-        about="Kaggle's mean average precision at K of space-separated ranked items",
+        title="mean average precision at K (MAP@K)",
+        about=(
+            "for each row, the precision at each correct item among the first K predicted, "
+            "averaged; then the mean over the rows"
+        ),
     )
 )

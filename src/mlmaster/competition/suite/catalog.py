@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from mlmaster.competition.metrics import get_metric
 from mlmaster.competition.spec import CompetitionSpec, TaskType
 from mlmaster.competition.suite import tables
 from mlmaster.competition.suite.preparation import ID_COLUMN, Baseline, SplitPlan
@@ -61,7 +62,6 @@ def _spec(
     cid: str,
     name: str,
     metric: str,
-    lower_is_better: bool,
     target: str,
     task_type: TaskType,
     labels: list[int | str] | None = None,
@@ -70,7 +70,7 @@ def _spec(
         id=cid,
         name=name,
         metric=metric,
-        lower_is_better=lower_is_better,
+        lower_is_better=get_metric(metric).lower_is_better,  # the registry says, once
         id_column=ID_COLUMN,
         target_columns=[target],
         task_type=task_type,
@@ -87,7 +87,6 @@ CATALOG: tuple[SuiteCompetition, ...] = (
             "breast-cancer",
             "Breast Cancer Diagnosis",
             "log_loss",
-            True,
             "malignant",
             "binary",
             [0, 1],
@@ -111,7 +110,6 @@ CATALOG: tuple[SuiteCompetition, ...] = (
             "digits",
             "Handwritten Digits",
             "accuracy",
-            False,
             "label",
             "multiclass",
             list(range(10)),
@@ -128,7 +126,7 @@ CATALOG: tuple[SuiteCompetition, ...] = (
         synthetic=True,
     ),
     SuiteCompetition(
-        spec=_spec("diabetes", "Diabetes Progression", "rmse", True, "progression", "regression"),
+        spec=_spec("diabetes", "Diabetes Progression", "rmse", "progression", "regression"),
         load=tables.diabetes,
         plan=SplitPlan("random", 0.3),
         baseline="mean",
@@ -143,9 +141,7 @@ CATALOG: tuple[SuiteCompetition, ...] = (
         synthetic=True,
     ),
     SuiteCompetition(
-        spec=_spec(
-            "ames-house-prices", "Ames House Prices", "rmsle", True, "sale_price", "regression"
-        ),
+        spec=_spec("ames-house-prices", "Ames House Prices", "rmsle", "sale_price", "regression"),
         load=tables.ames_house_prices,
         plan=SplitPlan("random", 0.2),
         baseline="median",
@@ -163,7 +159,6 @@ CATALOG: tuple[SuiteCompetition, ...] = (
             "food-review-sentiment",
             "Food Review Sentiment",
             "roc_auc",
-            False,
             "great",
             "binary",
             [0, 1],
@@ -184,7 +179,7 @@ CATALOG: tuple[SuiteCompetition, ...] = (
         text_columns=("review",),
     ),
     SuiteCompetition(
-        spec=_spec("telco-churn", "Telco Customer Churn", "f1", False, "churn", "binary", [0, 1]),
+        spec=_spec("telco-churn", "Telco Customer Churn", "f1", "churn", "binary", [0, 1]),
         load=tables.telco_churn,
         plan=SplitPlan("stratified", 0.3, max_rows=4000),
         baseline="zero",
@@ -201,7 +196,6 @@ CATALOG: tuple[SuiteCompetition, ...] = (
             "lecture-evaluation",
             "Lecture Evaluation",
             "qwk",
-            False,
             "rating",
             "ordinal",
             [1, 2, 3, 4, 5],
@@ -220,7 +214,7 @@ CATALOG: tuple[SuiteCompetition, ...] = (
         "lecturer's department.",
     ),
     SuiteCompetition(
-        spec=_spec("diamond-prices", "Diamond Prices", "mae", True, "price", "regression"),
+        spec=_spec("diamond-prices", "Diamond Prices", "mae", "price", "regression"),
         load=tables.diamond_prices,
         plan=SplitPlan("random", 0.2, max_rows=5000),
         baseline="median",
@@ -233,7 +227,7 @@ CATALOG: tuple[SuiteCompetition, ...] = (
         "`y`, `z` are length, width and depth in mm; `depth` and `table` are percentages.",
     ),
     SuiteCompetition(
-        spec=_spec("flight-delays", "Flight Delays", "roc_auc", False, "delayed", "binary", [0, 1]),
+        spec=_spec("flight-delays", "Flight Delays", "roc_auc", "delayed", "binary", [0, 1]),
         load=tables.flight_delays,
         plan=SplitPlan("grouped", 0.2, max_rows=5000, group_column="date", drop_group_column=True),
         baseline="half",

@@ -1,53 +1,73 @@
-"""``description.md`` of a bundled competition, in the shape of a Kaggle competition page."""
+"""``description.md`` of a bundled competition, in the shape of a Kaggle competition page.
+
+The Evaluation section is written from the metric's registry record (title, definition,
+direction, range, what its predictions must be), so a new metric needs no edit here.
+"""
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
+from mlmaster.competition.metrics import Domain, Metric, get_metric
+from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.competition.suite.catalog import SuiteCompetition
 
-# What each metric computes and which predictions the grader accepts (it enforces these rules).
-_METRIC_TEXT: dict[str, tuple[str, str]] = {
-    "log_loss": (
-        "binary log loss (cross-entropy) between the predicted probabilities and the true "
-        "labels. Predictions are clipped to [1e-15, 1 - 1e-15] before scoring.",
-        "Each prediction must be a probability: a number between 0 and 1 inclusive.",
-    ),
-    "accuracy": (
-        "accuracy: the fraction of test rows whose predicted label equals the true label.",
-        "Each prediction must be one of the labels {labels}.",
-    ),
-    "rmse": (
-        "root mean squared error between the predicted and the true values.",
-        "Each prediction must be a finite number.",
-    ),
-    "rmsle": (
-        "root mean squared logarithmic error: the RMSE between log(1 + prediction) and "
-        "log(1 + true value), so relative errors count, not absolute ones.",
-        "Each prediction must be a non-negative number; a negative prediction makes the "
-        "submission invalid.",
-    ),
-    "roc_auc": (
-        "the area under the ROC curve between the predicted scores and the true labels. Only "
-        "the order of the predictions matters.",
-        "Each prediction must be a probability: a number between 0 and 1 inclusive.",
-    ),
-    "f1": (
-        "the F1 score of the positive class (1): the harmonic mean of precision and recall "
-        "on the rows labelled 1.",
-        "Each prediction must be a hard label, 0 or 1 (not a probability).",
-    ),
-    "qwk": (
-        "quadratic weighted kappa, the agreement between predicted and true ratings where a "
-        "prediction far from the truth costs more than a near one (1 is perfect agreement, 0 "
-        "is chance).",
-        "Each prediction must be an integer label among {labels}.",
-    ),
-    "mae": (
-        "mean absolute error between the predicted and the true values.",
-        "Each prediction must be a finite number.",
-    ),
+# What the grader accepts as one prediction, per domain of the metric (it enforces these rules).
+# {one_of_labels}, {among_labels} and {k} are filled from the competition's spec.
+_RULES: dict[Domain, str] = {
+    "probability": "Each prediction must be a probability: a number between 0 and 1 inclusive.",
+    "label": "Each prediction must be {one_of_labels} (a hard label, not a probability).",
+    "integer_label": "Each prediction must be an integer label{among_labels}.",
+    "non_negative": "Each prediction must be a non-negative number; a negative prediction makes "
+    "the submission invalid.",
+    "real": "Each prediction must be a finite number.",
+    "ranking": "Each prediction must be at most {k} space-separated items, the likeliest first.",
 }
+
+
+def evaluation_lines(spec: CompetitionSpec) -> list[str]:
+    """The Evaluation section's text, every fact from the metric's registry record.
+
+    The metric's title comes first, so a reader (and :func:`metric_from_description`) finds it
+    named before anything else; then what it computes, on which predictions, its direction and
+    its range, and the rule each prediction must meet.
+    """
+    metric = get_metric(spec.metric)
+    labels = ", ".join(str(label) for label in spec.labels or [])
+    direction = "Lower is better." if metric.lower_is_better else "Higher is better."
+    rule = _RULES[metric.domain].format(
+        one_of_labels=f"one of the labels {labels}" if labels else "a label as `train.csv` has it",
+        among_labels=f" among {labels}" if labels else "",
+        k=spec.metric_k or "K",
+    )
+    scored = f"Submissions are scored by {metric.title} on the predicted {metric.predictions}: "
+    return [
+        " ".join(
+            part for part in (f"{scored}{metric.about}.", direction, _score_range(metric)) if part
+        ),
+        "",
+        "The grader enforces these rules; a submission that breaks one is invalid and gets no "
+        "score:",
+        "",
+        f"- {rule}",
+    ]
+
+
+def _score_range(metric: Metric) -> str:
+    """E.g. "Scores lie between 0 and 1; 1 is the best possible.", from the metric's bounds."""
+    low, high = metric.bounds
+    best = low if metric.lower_is_better else high
+    if math.isfinite(low) and math.isfinite(high):
+        text = f"Scores lie between {low:g} and {high:g}"
+    elif math.isfinite(low):
+        text = f"Scores are {low:g} or more"
+    elif math.isfinite(high):
+        text = f"Scores are at most {high:g}"
+    else:
+        return ""
+    return f"{text}; {best:g} is the best possible." if math.isfinite(best) else f"{text}."
 
 
 def render_description(
@@ -56,9 +76,6 @@ def render_description(
     """The markdown page an agent reads: overview, evaluation, submission format, data."""
     spec = entry.spec
     target = spec.target_columns[0]
-    what, rule = _METRIC_TEXT[spec.metric]
-    labels = ", ".join(str(label) for label in spec.labels or [])
-    direction = "Lower is better." if spec.lower_is_better else "Higher is better."
     example = sample.head(3).to_csv(index=False, lineterminator="\n")
     lines = [
         f"# {spec.name}",
@@ -69,12 +86,7 @@ def render_description(
         "",
         "## Evaluation",
         "",
-        f"Submissions are scored with {what} {direction}",
-        "",
-        "The grader enforces these rules; a submission that breaks one is invalid and gets no "
-        "score:",
-        "",
-        f"- {rule.format(labels=labels)}",
+        *evaluation_lines(spec),
         f"- The file has exactly the columns `{spec.id_column},{target}`, one row for every "
         f"`{spec.id_column}` of `test.csv` (any order) and no missing values.",
         "",
