@@ -31,6 +31,11 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "llm.coder.model is not set",
         ),
         (["diabetes", "--policy", "best"], {}, "search.policy (command line)"),
+        (  # set in the environment, the path is named by its setting too, not only the flag
+            ["diabetes"],
+            {"MLMASTER_RUN__OUTPUT": "/"},
+            "--output (run.output) / is a folder",
+        ),
         (["diabetes", "--cpus", "0-1000000"], {}, "CPU id 1000000 does not exist"),
         (["diabetes", "--cpus", "0-8191"], {}, "names CPUs "),
         (["diabetes", "--time-limit", "1m"], {}, "final_reserve (120 s) must be below"),

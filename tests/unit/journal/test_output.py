@@ -26,6 +26,17 @@ def test_a_folder_is_refused_with_a_suggestion(tmp_path: Path) -> None:
         check_output(tmp_path)
 
 
+def test_messages_name_the_setting_for_flag_and_environment_users(tmp_path: Path) -> None:
+    # The path may come from --output, MLMASTER_RUN__OUTPUT or a profile: name both forms.
+    with pytest.raises(OutputError) as failed:
+        check_output(tmp_path)
+    assert str(failed.value).startswith(f"--output (run.output) {tmp_path} is a folder")
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError) as copy_failed:
+        export_submission(tmp_path / "file", tmp_path / "file" / "submission.csv")
+    assert "(--output (run.output))" in str(copy_failed.value)
+
+
 def test_a_path_under_a_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("")
     with pytest.raises(OutputError, match="is not a folder"):
