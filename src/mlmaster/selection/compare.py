@@ -118,6 +118,15 @@ def summary(comparisons: list[RunComparison]) -> str:
             wins += 1
         else:
             losses += 1
+    for name in sorted({c.competition for c in comparisons}):
+        mine = [c for c in comparisons if c.competition == name]
+        script = statistics.mean(c.by_script.test_score for c in mine)
+        holdout = statistics.mean(c.by_holdout.test_score for c in mine)
+        best = statistics.mean(c.best_test for c in mine)
+        lines.append(
+            f"{name}: mean test score of the pick over {len(mine)} runs: script {script:.5g}, "
+            f"holdout {holdout:.5g} (tree's best {best:.5g})"
+        )
     if comparisons:
         script_pos = statistics.mean(c.by_script.position for c in comparisons)
         holdout_pos = statistics.mean(c.by_holdout.position for c in comparisons)
