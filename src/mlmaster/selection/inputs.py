@@ -30,6 +30,9 @@ from mlmaster.selection.holdout import Carved, HoldoutPlan, NoHoldout, carve
 
 HOLDOUT_INPUT = "holdout.csv"  # the held rows, as scripts read them from ./input
 HOLDOUT_OUTPUT = "holdout.csv"  # the scripts' predictions for them, in ./submission
+# The table is read whole, as text: larger ones would hold the run's start (and its memory)
+# for minutes, so they get no holdout.
+MAX_TABLE_BYTES = 1024**3
 
 
 class HoldoutInfo(BaseModel):
@@ -78,6 +81,7 @@ def derive_input(
     seed: int,
     group_column: str | None = None,
     min_held: int = 1,
+    max_bytes: int = MAX_TABLE_BYTES,
 ) -> DerivedInput | NoHoldout:
     """The derived input for this run: reused when already built, else carved and written."""
     source = public_dir.resolve()
@@ -88,6 +92,12 @@ def derive_input(
     train_name = train_table(source, spec)
     if train_name is None:
         return NoHoldout("the public data has no training table (a train CSV)")
+    size = (source / train_name).stat().st_size
+    if size > max_bytes:
+        return NoHoldout(
+            f"{train_name} is {size / 1024**2:.0f} MiB, more than the {max_bytes / 1024**2:.0f} "
+            "MiB the holdout reads into memory"
+        )
     try:
         train = _read_text_table(source / train_name)
     except (OSError, ValueError, UnicodeDecodeError) as error:

@@ -93,6 +93,15 @@ def test_a_holdout_too_small_to_rank_by_is_not_carved(
     assert "selection.min_holdout_rows = 100" in selection.line()
 
 
+def test_a_table_too_large_to_read_whole_gets_no_holdout(
+    digits: Competition, tmp_path: Path
+) -> None:
+    refused = derive(digits, tmp_path, max_bytes=1000)
+    assert isinstance(refused, NoHoldout)
+    assert "MiB the holdout reads into memory" in refused.reason
+    assert not (tmp_path / "input").exists()
+
+
 def test_method_script_carves_nothing(diabetes: Competition, tmp_path: Path) -> None:
     selection = prepare_selection(
         SelectionSettings(method="script"), diabetes, tmp_path / "input", tmp_path / "h", 0
