@@ -38,6 +38,7 @@ from mlmaster.execution.process_tree import running, wait_exit, wait_exit_blocki
 from mlmaster.execution.readback import copy_out
 from mlmaster.execution.result import ExecutionResult, KilledReason
 from mlmaster.execution.sandbox import (
+    Launch,
     Sandbox,
     SandboxContext,
     SandboxInfo,
@@ -144,8 +145,13 @@ async def run_script(
     ``cache_dir`` (the shared model cache) and ``network`` shape the script's environment
     (:func:`script_env`); the sandbox decides what the script can really reach.
     """
-    await anyio.to_thread.run_sync(sandbox.prepare, workspace, slot)
-    launch = sandbox.wrap([str(python), str(workspace.script_path)], workspace, slot)
+
+    def ready() -> Launch:
+        # Both touch the filesystem (ownership, the mounts' paths): off the event loop.
+        sandbox.prepare(workspace, slot)
+        return sandbox.wrap([str(python), str(workspace.script_path)], workspace, slot)
+
+    launch = await anyio.to_thread.run_sync(ready)
     out, err = HeadTail(output_cap), HeadTail(output_cap)
     started = time.monotonic()
     proc = await anyio.open_process(

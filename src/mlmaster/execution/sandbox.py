@@ -56,7 +56,11 @@ class Launch:
 
 
 class ScriptTree(Protocol):
-    """The started script and everything it spawned: measured while it runs, killed at the end."""
+    """The started script and everything it spawned: measured while it runs, killed at the end.
+
+    The runner calls these methods from worker threads only (they may block reading ``/proc``,
+    never the event loop), sometimes two at once: they must be thread-safe.
+    """
 
     @property
     def peak_rss(self) -> int:
@@ -93,7 +97,8 @@ class Sandbox(Protocol):
         ...
 
     def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
-        """The command that runs ``argv`` confined, in ``workspace``, with ``slot``'s devices."""
+        """The command that runs ``argv`` confined, in ``workspace``, with ``slot``'s devices
+        (in a worker thread, right after ``prepare``)."""
         ...
 
     def watch(self, pid: int, slot: SlotSpec) -> ScriptTree:

@@ -2,7 +2,8 @@
 
 The tree is touched only at the two ends (select and commit), each synchronous and so whole
 between two awaits; everything between is awaited, so many workers' LLM calls and scripts
-overlap.
+overlap. The node folder's files are written in worker threads, a few at a time: a write on a
+busy disk can take milliseconds, and on the event loop every other worker would wait for it.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     node_id = expansion.child_id
     timing = StepTiming(node_id)
     bind_ids(node=node_id)
-    node_dir = state.run_dir.node(node_id).create()
+    node_dir = state.run_dir.node(node_id)
     timeout = state.budget.exec_timeout()
     if timeout is None:
         raise _NoTime()
@@ -52,8 +53,8 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     began = time.perf_counter()
     answer = await state.coder.generate(request)
     timing.coder_s = time.perf_counter() - began
-    _record(state, node_dir, answer.exchange)
-    node_dir.write_plan(answer.plan or "")
+    _account(state, answer.exchange)
+    await anyio.to_thread.run_sync(_keep_answer, node_dir, answer)
 
     if answer.code is None:
         outcome = _no_code_outcome(answer)
@@ -85,6 +86,35 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
         buggy=node.buggy,
         new_best=new_best,
     )
+
+
+def _keep_answer(node_dir: NodeDir, answer: CodeAnswer) -> None:
+    """The coder's exchange and plan, first in the node's folder (blocking: in a thread)."""
+    node_dir.create()
+    if answer.exchange is not None:
+        node_dir.append_exchange(answer.exchange)
+    node_dir.write_plan(answer.plan or "")
+
+
+def _make_workspace(state: RunState, node_dir: NodeDir, code: str) -> Workspace:
+    """The script's workspace, its script, and the node's copy of it (blocking: in a thread)."""
+    selection = state.selection
+    workspace = Workspace.create(
+        node_dir.workspace,
+        selection.public_dir if selection else state.competition.paths.public_dir,
+        selection.also_readable if selection else (),
+        selection.overlays if selection else (),
+    )
+    workspace.write_script(code)
+    node_dir.write_solution(code)
+    return workspace
+
+
+def _keep_review(node_dir: NodeDir, review: Review) -> None:
+    """The reviewer's exchange and verdict, last in the node's folder (blocking: in a thread)."""
+    if review.exchange is not None:
+        node_dir.append_exchange(review.exchange)
+    node_dir.write_review(review)
 
 
 def _prune_working(state: RunState, *nodes: Node | None) -> None:
@@ -144,15 +174,7 @@ async def _execute_and_review(
     run_node_dir = state.run_dir.node(expansion.child_id)
     began = time.perf_counter()
     selection = state.selection
-    workspace = await anyio.to_thread.run_sync(
-        Workspace.create,
-        run_node_dir.workspace,
-        selection.public_dir if selection else state.competition.paths.public_dir,
-        selection.also_readable if selection else (),
-        selection.overlays if selection else (),
-    )
-    workspace.write_script(answer.code)
-    run_node_dir.write_solution(answer.code)
+    workspace = await anyio.to_thread.run_sync(_make_workspace, state, run_node_dir, answer.code)
     timing.workspace_s = time.perf_counter() - began
 
     def script_timeout() -> float:
@@ -167,7 +189,7 @@ async def _execute_and_review(
     result = await state.executor.run(workspace, timeout=script_timeout)
     timing.slot_wait_s = result.queue_wait
     timing.exec_s = time.perf_counter() - queued - result.queue_wait
-    run_node_dir.write_execution(result)
+    await anyio.to_thread.run_sync(run_node_dir.write_execution, result)
 
     metric = parse_metric_line(result.stdout.text)
     valid: bool | None = None
@@ -204,8 +226,8 @@ async def _execute_and_review(
         )
     )
     timing.review_s = time.perf_counter() - began
-    _record(state, run_node_dir, review.exchange)
-    run_node_dir.write_review(review)
+    _account(state, review.exchange)
+    await anyio.to_thread.run_sync(_keep_review, run_node_dir, review)
     rank_by_holdout = selection is not None and selection.rank_by_holdout
     return _outcome(answer, result, metric, valid, message, review, holdout, rank_by_holdout)
 
@@ -267,12 +289,9 @@ def _no_code_outcome(answer: CodeAnswer) -> Outcome:
     )
 
 
-def _record(state: RunState, node_dir: NodeDir, exchange: Exchange | None) -> None:
-    """Keep the exchange with its node; count the calls no endpoint counted already."""
-    if exchange is None:
-        return
-    node_dir.append_exchange(exchange)
-    if not exchange.accounted:
+def _account(state: RunState, exchange: Exchange | None) -> None:
+    """Count the calls no endpoint counted already (the node folder keeps every exchange)."""
+    if exchange is not None and not exchange.accounted:
         state.accountant.add_exchange(exchange)
 
 
