@@ -71,7 +71,7 @@ async def test_throughput_measures_the_serial_scheme_and_the_worker_settings(
         latency=0.2,
         exec_seconds=0.2,
         duration=12.0,  # steps start only in the first few seconds (the budget's margins)
-        serial_duration=1.5,
+        serial_duration=4.0,  # two cycles of 0.4 s fit even on a loaded machine
         other_ratios=((0.4, 0.2),),
     )
     result = await run_throughput(config, tmp_path, load_competition(suite_dir, "diabetes"))
