@@ -2,8 +2,11 @@
 
 The tree is touched only at the two ends (select and commit), each synchronous and so whole
 between two awaits; everything between is awaited, so many workers' LLM calls and scripts
-overlap. The node folder's files are written in worker threads, a few at a time: a write on a
-busy disk can take milliseconds, and on the event loop every other worker would wait for it.
+overlap. The node folder's files are written in worker threads, never on the event loop (a
+write on a busy disk can take milliseconds, and every other worker would wait for it), batched
+so a step pays few thread hops: each costs two thread wake-ups, which on a loaded machine wait
+for a CPU. The answer's files go with the workspace, the execution's while the submission is
+checked, and the review's with the journal event.
 """
 
 from __future__ import annotations
@@ -54,12 +57,13 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     answer = await state.coder.generate(request)
     timing.coder_s = time.perf_counter() - began
     _account(state, answer.exchange)
-    await anyio.to_thread.run_sync(_keep_answer, node_dir, answer)
 
+    review: Review | None = None
     if answer.code is None:
+        await anyio.to_thread.run_sync(_keep_answer, node_dir, answer)
         outcome = _no_code_outcome(answer)
     else:
-        outcome = await _execute_and_review(state, expansion, request, answer, timing)
+        outcome, review = await _execute_and_review(state, expansion, request, answer, timing)
 
     outcome.worker_id = worker_id
     best_before = state.tree.best_node()
@@ -67,7 +71,7 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     new_best = state.tree.best_node() is node and best_before is not node
     state.memory.add(insight_from_node(node))
     began = time.perf_counter()
-    await state.journal.append(NodeCommitted(node=node))
+    await anyio.to_thread.run_sync(_keep_commit, state, node_dir, review, node)
     timing.journal_s = time.perf_counter() - began
     timing.finish()
     state.status.step_timings.append(timing)
@@ -96,8 +100,10 @@ def _keep_answer(node_dir: NodeDir, answer: CodeAnswer) -> None:
     node_dir.write_plan(answer.plan or "")
 
 
-def _make_workspace(state: RunState, node_dir: NodeDir, code: str) -> Workspace:
-    """The script's workspace, its script, and the node's copy of it (blocking: in a thread)."""
+def _make_workspace(state: RunState, node_dir: NodeDir, answer: CodeAnswer) -> Workspace:
+    """The answer's files, the script's workspace and its script (blocking: in a thread)."""
+    assert answer.code is not None
+    _keep_answer(node_dir, answer)
     selection = state.selection
     workspace = Workspace.create(
         node_dir.workspace,
@@ -105,16 +111,23 @@ def _make_workspace(state: RunState, node_dir: NodeDir, code: str) -> Workspace:
         selection.also_readable if selection else (),
         selection.overlays if selection else (),
     )
-    workspace.write_script(code)
-    node_dir.write_solution(code)
+    workspace.write_script(answer.code)
+    node_dir.write_solution(answer.code)
     return workspace
 
 
-def _keep_review(node_dir: NodeDir, review: Review) -> None:
-    """The reviewer's exchange and verdict, last in the node's folder (blocking: in a thread)."""
-    if review.exchange is not None:
-        node_dir.append_exchange(review.exchange)
-    node_dir.write_review(review)
+def _keep_commit(state: RunState, node_dir: NodeDir, review: Review | None, node: Node) -> None:
+    """The review's files, then the fsynced event that commits the node (blocking: in a
+    thread). The event comes last: a journaled node has all its files."""
+    if review is not None:
+        if review.exchange is not None:
+            node_dir.append_exchange(review.exchange)
+        node_dir.write_review(review)
+    state.journal.append_sync(NodeCommitted(node=node))
+
+
+async def _write_execution(node_dir: NodeDir, result: ExecutionResult) -> None:
+    await anyio.to_thread.run_sync(node_dir.write_execution, result)
 
 
 def _prune_working(state: RunState, *nodes: Node | None) -> None:
@@ -169,12 +182,12 @@ async def _execute_and_review(
     request: CodeRequest,
     answer: CodeAnswer,
     timing: StepTiming,
-) -> Outcome:
+) -> tuple[Outcome, Review]:
     assert answer.code is not None
     run_node_dir = state.run_dir.node(expansion.child_id)
     began = time.perf_counter()
     selection = state.selection
-    workspace = await anyio.to_thread.run_sync(_make_workspace, state, run_node_dir, answer.code)
+    workspace = await anyio.to_thread.run_sync(_make_workspace, state, run_node_dir, answer)
     timing.workspace_s = time.perf_counter() - began
 
     def script_timeout() -> float:
@@ -189,27 +202,16 @@ async def _execute_and_review(
     result = await state.executor.run(workspace, timeout=script_timeout)
     timing.slot_wait_s = result.queue_wait
     timing.exec_s = time.perf_counter() - queued - result.queue_wait
-    await anyio.to_thread.run_sync(run_node_dir.write_execution, result)
-
-    metric = parse_metric_line(result.stdout.text)
-    valid: bool | None = None
-    message = ""
-    if result.submission_path is not None:
-        began = time.perf_counter()
-        try:
-            verdict = await state.validate(result.submission_path)
-            valid, message = verdict.is_valid, verdict.message
-        except ValidationUnavailable as error:
-            # No verdict (the grader stayed down past grader.patience) is not the node's fault:
-            # its validity stays unknown, it is not called buggy.
-            log.warning("validation_unavailable", error=str(error))
-            message = f"validation unavailable: {error}"
-        timing.validate_s = time.perf_counter() - began
-    holdout = None
-    if selection is not None:
-        holdout = await anyio.to_thread.run_sync(
-            selection.score, workspace.root, run_node_dir.holdout_predictions
-        )
+    async with anyio.create_task_group() as files:
+        # The execution's files are written while the submission is checked.
+        files.start_soon(_write_execution, run_node_dir, result)
+        metric = parse_metric_line(result.stdout.text)
+        valid, message = await _validate(state, result, timing)
+        holdout = None
+        if selection is not None:
+            holdout = await anyio.to_thread.run_sync(
+                selection.score, workspace.root, run_node_dir.holdout_predictions
+            )
 
     began = time.perf_counter()
     review: Review = await state.reviewer.review(
@@ -227,9 +229,28 @@ async def _execute_and_review(
     )
     timing.review_s = time.perf_counter() - began
     _account(state, review.exchange)
-    await anyio.to_thread.run_sync(_keep_review, run_node_dir, review)
     rank_by_holdout = selection is not None and selection.rank_by_holdout
-    return _outcome(answer, result, metric, valid, message, review, holdout, rank_by_holdout)
+    outcome = _outcome(answer, result, metric, valid, message, review, holdout, rank_by_holdout)
+    return outcome, review
+
+
+async def _validate(
+    state: RunState, result: ExecutionResult, timing: StepTiming
+) -> tuple[bool | None, str]:
+    """The validator's verdict on the kept submission: valid or not (None: unknown), and why."""
+    if result.submission_path is None:
+        return None, ""
+    began = time.perf_counter()
+    try:
+        verdict = await state.validate(result.submission_path)
+        return verdict.is_valid, verdict.message
+    except ValidationUnavailable as error:
+        # No verdict (the grader stayed down past grader.patience) is not the node's fault:
+        # its validity stays unknown, it is not called buggy.
+        log.warning("validation_unavailable", error=str(error))
+        return None, f"validation unavailable: {error}"
+    finally:
+        timing.validate_s = time.perf_counter() - began
 
 
 def _outcome(

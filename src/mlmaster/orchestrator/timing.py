@@ -22,7 +22,7 @@ class StepTiming:
     # Parts of the overhead worth seeing on their own:
     workspace_s: float = 0.0  # making the workspace and writing the script and outputs
     validate_s: float = 0.0  # the validator's verdict on submission.csv
-    journal_s: float = 0.0  # the fsynced node_committed event
+    journal_s: float = 0.0  # the review's files and the fsynced node_committed event
     total_s: float = 0.0  # select to journaled commit
 
     @property
