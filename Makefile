@@ -43,8 +43,12 @@ $(SYSTEM_STAMP): | $(STAMP)
 	fi
 	touch $@
 
+# Two pytest workers (pytest-xdist): most tests wait on real processes and loopback servers, so
+# two in parallel take the suite from about 11.5 to about 7 minutes on a 2-core machine.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check src tests
