@@ -130,3 +130,27 @@ def test_sigkill_then_resume_keeps_every_journalled_node(
     assert len(after) > len(before)
     assert any(isinstance(e, RunResumed) for e in events)
     assert isinstance(events[-1], RunEnded)
+
+
+def test_relative_data_and_runs_folders_work_as_make_demo_gives_them(
+    suite_dir: Path, tmp_path: Path, cli: Any
+) -> None:
+    """`make demo` passes `--data-dir data` and leaves runs in `runs/`: paths relative to the
+    working folder, which the sandbox and the holdout's links must not resolve elsewhere."""
+    (tmp_path / "data").symlink_to(suite_dir)
+    done = subprocess.run(
+        cli.argv(
+            *("run", "digits", "--profile", "ci", "--data-dir", "data"),
+            *("--max-steps", "3", "--output", "runs/submission.csv"),
+        ),
+        capture_output=True,
+        text=True,
+        env=cli.env(),
+        cwd=tmp_path,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [run_dir] = list((tmp_path / "runs" / "digits").iterdir())
+    nodes = [e.node for e in read_events(run_dir / "journal.jsonl") if isinstance(e, NodeCommitted)]
+    assert any(node.working for node in nodes), [node.bug_reason for node in nodes]
+    assert (tmp_path / "runs" / "submission.csv").is_file()

@@ -152,8 +152,11 @@ class RunDir:
 
     @classmethod
     def create(cls, runs_dir: Path, competition_id: str, run_id: str | None = None) -> RunDir:
-        """A new run directory; the id is a UTC timestamp unless given. Never reuses one."""
-        base = runs_dir / competition_id
+        """A new run directory; the id is a UTC timestamp unless given. Never reuses one.
+
+        The path is absolute: it is handed to sandboxes and links, which resolve a relative
+        path against another folder than ours."""
+        base = runs_dir.resolve() / competition_id
         run_id = run_id or time.strftime("%Y%m%d-%H%M%S", time.gmtime())
         base.mkdir(parents=True, exist_ok=True)
         candidate, n = base / run_id, 1
@@ -176,7 +179,7 @@ class RunDir:
                 f"{path} is not a run directory (no journal.jsonl in it); "
                 "pass a folder like runs/<competition>/<run-id>"
             )
-        return cls(path)
+        return cls(path.resolve())
 
     @property
     def id(self) -> str:
