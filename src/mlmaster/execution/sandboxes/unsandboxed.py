@@ -132,21 +132,26 @@ class Unsandboxed:
             return UserTree(pid, self.uid(slot))
         return ProcessTree(pid)
 
+    def _python_as(
+        self, uid: int, code: str, *args: str, timeout: float
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``code`` in the scripts' Python as ``uid`` (and the scripts' group, no other)."""
+        return subprocess.run(
+            [str(self.context.python), "-I", "-S", "-c", code, *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            cwd="/",
+            user=uid,
+            group=self.context.gid,
+            extra_groups=[],
+        )
+
     def check_reach(self, folders: Sequence[Path], uid: int) -> None:
         """Fail with what to do when ``uid`` cannot start the scripts' Python or list a folder."""
-        cmd = [str(self.context.python), "-I", "-S", "-c", _REACH, *map(str, folders)]
         try:
-            done = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-                cwd="/",
-                user=uid,
-                group=self.context.gid,
-                extra_groups=[],
-            )
+            done = self._python_as(uid, _REACH, *map(str, folders), timeout=60)
         except (OSError, subprocess.SubprocessError) as exc:
             raise UserError(
                 f"scripts run as uid {uid} without a sandbox (mlmaster runs as "
@@ -164,19 +169,8 @@ class Unsandboxed:
     def check_cache(self, cache_dir: Path, uid: int) -> None:
         """Fail with what to do when ``uid`` may write in the model cache or not read it."""
         limit = str(CACHE_CHECK_LIMIT)
-        cmd = [str(self.context.python), "-I", "-S", "-c", _CACHE_CHECK, str(cache_dir), limit]
         try:
-            done = subprocess.run(
-                cmd,
-                capture_output=True,
-                text=True,
-                timeout=300,
-                check=False,
-                cwd="/",
-                user=uid,
-                group=self.context.gid,
-                extra_groups=[],
-            )
+            done = self._python_as(uid, _CACHE_CHECK, str(cache_dir), limit, timeout=300)
         except (OSError, subprocess.SubprocessError) as exc:
             raise UserError(
                 f"execution.cache_dir: could not check {cache_dir} as uid {uid} ({exc}); "
