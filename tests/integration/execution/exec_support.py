@@ -8,21 +8,10 @@ import subprocess
 
 import pytest
 
-from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
-from mlmaster.execution.sandbox import SandboxContext
-from mlmaster.execution.sandboxes.bwrap import probe
+from mlmaster.execution.interpreter import resolve_script_python
+from mlmaster.testing.bwrap import bwrap_problem
 
-
-def _bwrap_problem() -> str | None:
-    found = shutil.which("bwrap")
-    if found is None:
-        return "bwrap is not installed"
-    python = resolve_script_python(None)
-    context = SandboxContext(python, interpreter_roots(python), 65534, 65534)
-    return probe(found, context, user_namespace=True)
-
-
-BWRAP_PROBLEM = _bwrap_problem()
+BWRAP_PROBLEM = bwrap_problem()
 needs_bwrap = pytest.mark.skipif(
     BWRAP_PROBLEM is not None, reason=f"bubblewrap unusable here: {BWRAP_PROBLEM}"
 )

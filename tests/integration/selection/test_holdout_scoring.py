@@ -11,25 +11,13 @@ import pandas as pd
 import pytest
 
 from mlmaster.competition.layout import Competition
-from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
 from mlmaster.execution.runner import Executor
-from mlmaster.execution.sandbox import SandboxContext
-from mlmaster.execution.sandboxes.bwrap import probe
 from mlmaster.execution.workspace import Workspace
 from mlmaster.selection.setup import Selection, prepare_selection
 from mlmaster.settings.model import ExecutionSettings, SelectionSettings
+from mlmaster.testing.bwrap import bwrap_problem
 
-
-def _bwrap_problem() -> str | None:
-    found = shutil.which("bwrap")
-    if found is None:
-        return "bwrap is not installed"
-    python = resolve_script_python(None)
-    context = SandboxContext(python, interpreter_roots(python), 65534, 65534)
-    return probe(found, context, user_namespace=True)
-
-
-_BWRAP_PROBLEM = _bwrap_problem()
+_BWRAP_PROBLEM = bwrap_problem()
 needs_bwrap = pytest.mark.skipif(
     _BWRAP_PROBLEM is not None, reason=f"bubblewrap unusable here: {_BWRAP_PROBLEM}"
 )
