@@ -243,7 +243,8 @@ class ExecutionSettings(Group):
         65534,
         ge=1,
         description="unprivileged uid scripts run as (in bubblewrap; without a sandbox, when "
-        "mlmaster is root, this plus the slot's index)",
+        "mlmaster is root, the first of one uid per slot, claimed from here up so that no other "
+        "run on the host shares one)",
     )
     script_gid: int = Field(65534, ge=1, description="group scripts run as")
     kill_grace: Duration = Field(3.0, description="time between SIGTERM and SIGKILL")

@@ -16,14 +16,17 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import anyio
 import psutil
 import pytest
 from exec_support import SANDBOXES, needs_bwrap, needs_unsandboxed
 
 from mlmaster.execution.interpreter import interpreter_roots, resolve_script_python
+from mlmaster.execution.result import ExecutionResult
 from mlmaster.execution.runner import Executor, run_script
 from mlmaster.execution.sandbox import SandboxContext
 from mlmaster.execution.sandboxes.bwrap import BwrapSandbox, probe
+from mlmaster.execution.sandboxes.unsandboxed import Unsandboxed
 from mlmaster.execution.topology import SlotSpec
 from mlmaster.execution.workspace import Workspace
 
@@ -100,8 +103,8 @@ def _report(stdout: str, stderr: str) -> dict[str, object]:
     return json.loads(stdout.strip().splitlines()[-1])
 
 
-def _assert_contained(found: dict[str, object], ws: Workspace) -> None:
-    assert found["uid"] == 65534
+def _assert_contained(found: dict[str, object], ws: Workspace, uid: int = 65534) -> None:
+    assert found["uid"] == uid
     assert int(str(found["cap_eff"]), 16) == 0, "the script holds capabilities"
     # Reads: nothing secret came back (a sandbox's own /proc/1 is its init, with a clean
     # environment). Writes: checked on the host, since a sandbox's private tmpfs may accept them.
@@ -172,7 +175,9 @@ async def test_unsandboxed_as_root_the_script_is_another_user(
     assert not executor.hardware().sandbox.confined
     result = await executor.run(ws, timeout=60)
     found = _report(result.stdout.text, result.stderr.text)
-    _assert_contained(found, ws)
+    # Another run on this host (a parallel test worker) may hold 65534: the next free uid then.
+    assert isinstance(executor.sandbox, Unsandboxed)
+    _assert_contained(found, ws, executor.sandbox.claims.held()[0])
     assert found["read_orchestrator_environ"] == "PermissionError"
     assert found["read_private"] == "PermissionError"
     assert SECRET not in result.stdout.text
@@ -290,9 +295,41 @@ async def test_unsandboxed_each_slot_has_its_uid_and_an_escaped_daemon_dies(
     ws = make_workspace(f"TOKEN = {token!r}\n{ESCAPE}")
     result = await executor.run(ws, timeout=60, slot=executor.pool.slots[1])
     assert result.exit_code == 0, result.stderr.text
-    assert result.stdout.text == "uid 65535\n"
-    assert _owner_and_mode(ws.root) == (65535, 0o700), "the workspace is open to other slots"
+    assert isinstance(executor.sandbox, Unsandboxed)
+    first, second = (executor.sandbox.uid(slot) for slot in executor.pool.slots)
+    assert first != second and min(first, second) >= 65534
+    assert result.stdout.text == f"uid {second}\n"
+    assert _owner_and_mode(ws.root) == (second, 0o700), "the workspace is open to other slots"
     assert _processes_with(token) == [], "a daemon outlived its script"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="scripts switch user only when mlmaster is root")
+@needs_unsandboxed
+async def test_two_unsandboxed_runs_on_one_host_never_kill_each_others_scripts(
+    make_executor: MakeEx, make_workspace: MakeWs
+):
+    # Two runs (two executors, as a local sweep or a second user would have) from the same
+    # script_uid: ending one's script kills every process of its uid, so they must not share one.
+    token = f"tok-{uuid.uuid4().hex}"
+    one = make_executor("none", slots=1, cpus=[0], gpus=[])
+    other = make_executor("none", slots=1, cpus=[1], gpus=[])
+    assert isinstance(one.sandbox, Unsandboxed) and isinstance(other.sandbox, Unsandboxed)
+    assert set(one.sandbox.claims.held()).isdisjoint(other.sandbox.claims.held())
+    slow = make_workspace(
+        f"import sys, time\nTOKEN = {token!r}\ntime.sleep(3)\nprint('survived', flush=True)\n"
+    )
+    quick = make_workspace("print('done')\n")
+    async with anyio.create_task_group() as tg:
+        outcome: dict[str, ExecutionResult] = {}
+
+        async def run_slow() -> None:
+            outcome["slow"] = await one.run(slow, timeout=60)
+
+        tg.start_soon(run_slow)
+        await anyio.sleep(1.0)  # the slow script is running when the other run's script ends
+        assert (await other.run(quick, timeout=60)).exit_code == 0
+    assert outcome["slow"].exit_code == 0, outcome["slow"].stderr.text
+    assert outcome["slow"].stdout.text == "survived\n"
 
 
 def _owner_and_mode(path: Path) -> tuple[int, int]:

@@ -5,9 +5,10 @@ unprivileged uid and gid with no supplementary group (set in the child before it
 it cannot read the orchestrator's environment (``/proc/<pid>/environ``, where the LLM keys are)
 or any file only root may read; its workspace is handed to that user, and the competition's
 private folder beside the public one is made readable by its owner only. Each slot has a uid
-of its own (``execution.script_uid`` plus the slot's index): a script cannot enter another
-slot's workspace, and since nothing else runs as that uid, every process of it is killed when
-the script ends, also a daemon that escaped the process tree. When mlmaster runs as
+of its own, claimed from ``execution.script_uid`` up so that no other run on the host uses it
+(``uid_claims``): a script cannot enter another slot's workspace, and since nothing else runs as
+that uid, every process of it is killed when the script ends, also a daemon that escaped the
+process tree. When mlmaster runs as
 an ordinary user, the script shares that user; the orchestrator then marks itself not dumpable,
 which makes its ``/proc/<pid>/environ`` unreadable to its own user's other processes.
 
@@ -40,6 +41,7 @@ from mlmaster.execution.sandbox import (
     running_as_root,
 )
 from mlmaster.execution.topology import SlotSpec
+from mlmaster.execution.uid_claims import UidClaims
 from mlmaster.execution.workspace import Workspace
 from mlmaster.logs import get_logger
 
@@ -72,9 +74,12 @@ CACHE_CHECK_LIMIT = 100_000  # files checked in the model cache at most
 
 
 class Unsandboxed:
-    def __init__(self, context: SandboxContext, *, switch_user: bool) -> None:
+    def __init__(
+        self, context: SandboxContext, *, switch_user: bool, claims: UidClaims | None = None
+    ) -> None:
         self.context = context
         self.switch_user = switch_user
+        self.claims = claims or UidClaims(context.uid)
         self._reached: set[tuple[Path, Path, int]] = set()
         common = [
             "the network",
@@ -89,8 +94,8 @@ class Unsandboxed:
                 )
         if switch_user:
             user = (
-                f"uid {context.uid} + the slot's index, gid {context.gid} "
-                "(mlmaster runs as root; the script does not)"
+                f"a uid per slot from {context.uid} up that no other run uses, gid "
+                f"{context.gid} (mlmaster runs as root; the script does not)"
             )
             exposes = common
         else:
@@ -105,8 +110,8 @@ class Unsandboxed:
         self.info = SandboxInfo(name="none", confined=False, user=user, exposes=exposes)
 
     def uid(self, slot: SlotSpec) -> int:
-        """The uid scripts on ``slot`` run as (mlmaster as root)."""
-        return self.context.uid + slot.index
+        """The uid scripts on ``slot`` run as (mlmaster as root), claimed at first use."""
+        return self.claims.for_slot(slot.index)
 
     def prepare(self, workspace: Workspace, slot: SlotSpec) -> None:
         if not self.switch_user:
@@ -250,9 +255,10 @@ def create(context: SandboxContext) -> Unsandboxed:
     if switch_user:
         # Before any run: a scripts' Python the script's uid cannot start (one under /root, say)
         # would otherwise fail every node. The data and workspace are checked at the first run.
-        sandbox.check_reach([], context.uid)
+        first = sandbox.claims.for_slot(0)
+        sandbox.check_reach([], first)
         if context.cache_dir is not None:
-            sandbox.check_cache(context.cache_dir, context.uid)
+            sandbox.check_cache(context.cache_dir, first)
     return sandbox
 
 
