@@ -1,6 +1,8 @@
 """Throughput: how busy the orchestrator keeps K execution slots when the LLM is slow.
 
-A scripted OpenAI server answers every call after a fixed latency L: a coder call with a script
+A scripted OpenAI server, in a process of its own as a remote endpoint would be (its request
+handling is then not counted as orchestration overhead), answers every call after a fixed
+latency L: a coder call with a script
 that sleeps E seconds, prints a metric and copies the sample submission; a review call (the
 feedback role, by tool call) with a clean verdict. So each node pays two LLM calls and one
 script, as a real run does. Ways to drive K slots are measured on the same competition, server
@@ -41,7 +43,8 @@ from mlmaster.memory.insight import MemoryContext
 from mlmaster.orchestrator.run import open_run, search
 from mlmaster.orchestrator.state import RunState
 from mlmaster.settings import Settings, load_settings
-from mlmaster.testing.scripted_server import ReceivedRequest, Reply, ScriptedServer, ToolCall
+from mlmaster.testing.scripted_server import ReceivedRequest, Reply, ToolCall
+from mlmaster.testing.server_process import ServerProcess
 
 SAMPLE_EVERY = 0.05  # seconds between samples of the slot pool
 
@@ -88,11 +91,12 @@ def solution_script(exec_seconds: float, metric: float) -> str:
 
 class SleepingCoderScript:
     """The scripted server's answers: to the coder a plan and a sleeping script with a
-    changing metric; to the reviewer (a request offering tools) a clean verdict."""
+    changing metric; to the reviewer (a request offering tools) a clean verdict. Picklable: the
+    benchmark's server runs it in a process of its own."""
 
     def __init__(self, exec_seconds: float) -> None:
         self.exec_seconds = exec_seconds
-        self._count = itertools.count(1)
+        self._answered = 0
 
     def __call__(self, received: ReceivedRequest) -> Reply:
         if received.body.get("tools"):
@@ -100,7 +104,8 @@ class SleepingCoderScript:
             return Reply(
                 text=None, tool_call=ToolCall(name="submit_review", arguments=json.dumps(verdict))
             )
-        n = next(self._count)
+        self._answered += 1
+        n = self._answered
         metric = 0.5 + 0.4 * ((n * 7919) % 1000) / 1000  # varied, so the tree keeps improving
         code = solution_script(self.exec_seconds, metric)
         return Reply(text=f"Plan: attempt {n}, a fixed-time script.\n\n```python\n{code}```\n")
@@ -331,7 +336,9 @@ async def run_throughput(
     for index, (latency, exec_seconds) in enumerate(cases):
         case = config.at(latency, exec_seconds)
         script = SleepingCoderScript(exec_seconds)
-        async with ScriptedServer(script, latency=latency) as server:
+        # In a process of its own, as a remote endpoint would be: its request handling is not
+        # the orchestrator's overhead.
+        async with ServerProcess(script, latency=latency) as server:
             url = server.base_url
             if index == 0:  # the main case: every scheme, for comparison
                 rows.append(await measure_serial(case, url, workdir, competition))
