@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from mlmaster.journal import NodeCommitted, RunStarted, read_events
+from mlmaster.journal import NodeCommitted, RunEnded, RunStarted, read_events
 from mlmaster.selection.compare import compare_run, summary
+from mlmaster.selection.final import blend_choice
+from mlmaster.selection.inputs import HoldoutInfo
 
 
 def test_nodes_are_ranked_and_chosen_by_the_holdout(
@@ -54,7 +56,43 @@ def test_nodes_are_ranked_and_chosen_by_the_holdout(
     for pick in (comparison.by_script, comparison.by_holdout):
         assert 0.0 <= pick.position <= 1.0
         assert pick.test_score >= comparison.best_test  # rmse: nothing beats the best
-    assert "holdout better" in summary([comparison])
+    assert comparison.by_blend is not None  # ranked from the same journal and holdout
+    assert "holdout: position" in summary([comparison])
+
+
+def test_blend_submits_the_node_both_scores_choose(
+    suite_dir: Path, tmp_path: Path, cli: Any
+) -> None:
+    runs = tmp_path / "runs"
+    done = cli.run(
+        *("run", "diabetes", "--profile", "ci", "--data-dir", str(suite_dir)),
+        *("--runs-dir", str(runs), "--time-limit", "4m", "--max-steps", "7"),
+        MLMASTER_SELECTION__METHOD="blend",
+        MLMASTER_SELECTION__MIN_HOLDOUT_ROWS="20",
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    [run_dir] = list((runs / "diabetes").iterdir())
+    events = read_events(run_dir / "journal.jsonl")
+    started = events[0]
+    assert isinstance(started, RunStarted)
+    assert started.selection["method"] == "blend"
+    assert started.selection["ranked_by"] == "holdout"  # the tree grows as with holdout
+    info = HoldoutInfo.model_validate(started.selection["holdout"])
+    nodes = [e.node for e in events if isinstance(e, NodeCommitted)]
+    for node in nodes:
+        if node.working:
+            assert node.metric == node.holdout_metric
+    choice = blend_choice(nodes, info, lower_is_better=True)
+    assert choice.node_id is not None
+    best = json.loads((run_dir / "best" / "node.json").read_text())
+    assert best["id"] == choice.node_id
+    ended = [e for e in events if isinstance(e, RunEnded)]
+    assert ended[-1].best == choice.node_id
+    log = (run_dir / "log.jsonl").read_text()
+    assert '"blend_choice"' in log
+    comparison = compare_run(run_dir, suite_dir)
+    assert comparison is not None and comparison.by_blend is not None
+    assert comparison.by_blend.node_id == choice.node_id
 
 
 def test_refit_reruns_the_chosen_script_on_every_training_row(

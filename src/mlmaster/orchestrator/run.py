@@ -34,6 +34,7 @@ from mlmaster.execution.runner import Executor
 from mlmaster.journal import Journal, RunDir, RunEnded, RunResumed, RunStarted, read_journal
 from mlmaster.journal.output import OutputError, export_submission
 from mlmaster.llm.pool import build_accountant, build_coder, build_reviewer
+from mlmaster.llm.requests import Coder
 from mlmaster.logs import bind_ids, configure_logging, get_logger
 from mlmaster.memory import MemoryStore
 from mlmaster.orchestrator.budget import Budget
@@ -87,14 +88,17 @@ async def open_run(
     log_console: str = "auto",
     log_level: str | None = None,
     metric_choice: MetricChoice | None = None,
+    coder: Coder | None = None,
 ) -> AsyncIterator[RunState]:
     """Create (or reopen) the run directory and every shared part; close them all on exit.
 
     Everything that can reject the settings (LLM endpoints, CPUs and slots, the sandbox, the
     journal to resume) is built first, so bad input never leaves an empty run directory.
+    ``coder`` replaces the one the settings name (the benchmark's leaky coder); runs never
+    pass one.
     """
     accountant = build_accountant(settings)
-    coder = build_coder(settings, accountant)
+    coder = coder or build_coder(settings, accountant)
     reviewer = build_reviewer(settings, accountant)
     executor = Executor(settings.execution)
     check_cache_apart(
@@ -308,7 +312,7 @@ def snapshot(state: RunState) -> Snapshot:
 async def finish(state: RunState, *, output: Path | None, signum: int | None) -> RunOutcome:
     """Final selection and outputs, shielded so a late signal cannot leave them half done."""
     with anyio.CancelScope(shield=True):
-        best = state.final_node()
+        best = state.choose_final()
         if best is not None:
             if best.metric is None:
                 log.warning(

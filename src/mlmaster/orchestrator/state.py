@@ -28,13 +28,17 @@ from mlmaster.execution.runner import Executor
 from mlmaster.journal import Journal, RunDir
 from mlmaster.llm.accounting import Accountant
 from mlmaster.llm.requests import Coder, Reviewer
+from mlmaster.logs import get_logger
 from mlmaster.memory import MemoryStore
 from mlmaster.orchestrator.budget import Budget
 from mlmaster.orchestrator.timing import StepTiming
 from mlmaster.search import SearchTree
 from mlmaster.search.node import Node
+from mlmaster.selection.final import blend_choice
 from mlmaster.selection.setup import Selection
 from mlmaster.settings import Settings
+
+log = get_logger(__name__)
 
 # Best scores kept for the live panel's trend; older ones are thinned, not dropped wholesale.
 BEST_HISTORY = 64
@@ -53,6 +57,7 @@ class RunStatus:
     best_history: list[tuple[float, float]] = field(default_factory=list)  # (elapsed, metric)
     workers: int = 0  # tree workers running now
     most_workers: int = 0  # the most that ran at once
+    final_pick: str | None = None  # the node the run ends with, once the blend has chosen it
 
     def stop(self, reason: str) -> None:
         """Record why the run stops; the first reason given wins."""
@@ -108,13 +113,30 @@ class RunState:
         return self.tree.best_node()
 
     def final_node(self) -> Node | None:
-        """The node the run ends with: the best working node; when no node printed a metric,
-        the latest one whose submission passed validation (a valid file beats none at all)."""
+        """The node the run ends with: the best working node (at the end, the blend's pick
+        when the run blends); when no node printed a metric, the latest one whose submission
+        passed validation (a valid file beats none at all)."""
+        if self.status.final_pick is not None:
+            return self.tree.nodes[self.status.final_pick]
         best = self.tree.best_node()
         if best is not None:
             return best
         valid = (n for n in self.tree.nodes.values() if n.valid_submission)
         return max(valid, key=lambda n: n.step, default=None)
+
+    def choose_final(self) -> Node | None:
+        """Settle the node the run ends with: the blend's pick when the run blends (logged
+        with what it measured), else :meth:`final_node`. Called once, at the end."""
+        selection = self.selection
+        if selection is not None and selection.blends and selection.holdout is not None:
+            choice = blend_choice(
+                list(self.tree.nodes.values()),
+                selection.holdout,
+                lower_is_better=self.competition.spec.lower_is_better,
+            )
+            log.info("blend_choice", node=choice.node_id, line=choice.line())
+            self.status.final_pick = choice.node_id
+        return self.final_node()
 
     def write_best(self, node: Node, refitted: Path | None = None) -> None:
         """Write ``best/`` for ``node`` unless a better node has overtaken it meanwhile.

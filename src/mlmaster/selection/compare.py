@@ -1,14 +1,16 @@
 """Holdout selection against script selection, graded on the private test set.
 
-For finished runs whose nodes carry both scores, rank the same valid nodes both ways, grade
-each way's choice (and every other valid node) on the competition's private answers, and say
-where each choice lands between the tree's worst and best node on the test set (1.0: the best
-node the search found; 0.0: the worst valid one)::
+For finished runs whose nodes carry both scores, rank the same valid nodes three ways (the
+script's own score, the holdout score, and the blend of both that ``selection.method = blend``
+submits), grade each way's choice (and every other valid node) on the competition's private
+answers, and say where each choice lands between the tree's worst and best node on the test set
+(1.0: the best node the search found; 0.0: the worst valid one)::
 
     python -m mlmaster.selection.compare --data-dir data runs/diabetes/* runs/digits/*
 
-Both choices come from the same trees, so only the selection differs (the tree itself was
-grown by whatever the run ranked by).
+Every choice comes from the same trees, so only the selection differs (the tree itself was
+grown by whatever the run ranked by). The summary ends with the paired difference of each
+way's position against the script's, with a 95% interval over the runs.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from mlmaster.competition.grading import grade_submission
 from mlmaster.competition.layout import Competition, load_competition
 from mlmaster.journal import NodeCommitted, RunDir, RunStarted, read_events
 from mlmaster.search.node import Node
+from mlmaster.selection.final import blend_choice
+from mlmaster.selection.inputs import HoldoutInfo
 
 
 class Pick(BaseModel):
@@ -39,6 +43,7 @@ class RunComparison(BaseModel):
     nodes: int  # valid nodes with both scores and a gradable submission
     by_script: Pick
     by_holdout: Pick
+    by_blend: Pick | None = None  # None: the run kept no holdout answers
     best_test: float
 
 
@@ -66,17 +71,26 @@ def compare_run(run_dir: Path, data_dir: Path) -> RunComparison | None:
     best, worst = (min(tests), max(tests)) if lower else (max(tests), min(tests))
     kept = [n for n in nodes if n.id in graded]
 
-    def pick(criterion: str) -> Pick:
-        # The first node to reach the best score wins a tie, as the tree breaks ties.
-        sign = 1.0 if lower else -1.0
-        chosen = min(kept, key=lambda n: sign * float(getattr(n, criterion)))
-        score = graded[chosen.id]
+    def placed(chosen: str) -> Pick:
+        score = graded[chosen]
         span = best - worst
         return Pick(
-            node_id=chosen.id,
+            node_id=chosen,
             test_score=score,
             position=1.0 if span == 0 else (score - worst) / span,
         )
+
+    def pick(criterion: str) -> Pick:
+        # The first node to reach the best score wins a tie, as the tree breaks ties.
+        sign = 1.0 if lower else -1.0
+        return placed(min(kept, key=lambda n: sign * float(getattr(n, criterion))).id)
+
+    by_blend = None
+    info_file = run.holdout_dir / "holdout.json"
+    if info_file.is_file():
+        info = HoldoutInfo.model_validate_json(info_file.read_text(encoding="utf-8"))
+        choice = blend_choice(kept, info, lower_is_better=lower)
+        by_blend = placed(choice.node_id) if choice.node_id else None
 
     return RunComparison(
         competition=competition.spec.id,
@@ -85,6 +99,7 @@ def compare_run(run_dir: Path, data_dir: Path) -> RunComparison | None:
         nodes=len(kept),
         by_script=pick("script_metric"),
         by_holdout=pick("holdout_metric"),
+        by_blend=by_blend,
         best_test=best,
     )
 
@@ -101,39 +116,79 @@ def _graded(run: RunDir, competition: Competition, nodes: list[Node]) -> dict[st
     return scores
 
 
+WAYS = ("script", "holdout", "blend")
+
+
+def _picks(c: RunComparison) -> dict[str, Pick]:
+    found = {"script": c.by_script, "holdout": c.by_holdout}
+    if c.by_blend is not None:
+        found["blend"] = c.by_blend
+    return found
+
+
+def paired_interval(differences: list[float]) -> tuple[float, float]:
+    """Mean and 95% half-width (normal) of paired differences."""
+    mean = statistics.fmean(differences)
+    if len(differences) < 2:
+        return mean, 0.0
+    return mean, 1.96 * statistics.stdev(differences) / len(differences) ** 0.5
+
+
 def summary(comparisons: list[RunComparison]) -> str:
-    """One line a run, then the means and the win/tie/loss count of holdout over script."""
-    lines = ["competition  run  nodes  script-pick test (pos)  holdout-pick test (pos)  best"]
-    wins = ties = losses = 0
+    """One line a run, the means per competition, then each way against the script's pick:
+    mean position, the paired difference with its 95% interval, and better/same/worse runs."""
+    lines = ["competition  run  nodes  " + "  ".join(f"{w}-pick test (pos)" for w in WAYS)]
     for c in comparisons:
-        s, h = c.by_script, c.by_holdout
+        picks = _picks(c)
+        cells = [
+            f"{picks[w].test_score:.6g} ({picks[w].position:.2f})" if w in picks else "-"
+            for w in WAYS
+        ]
         lines.append(
             f"{c.competition}  {Path(c.run_dir).name}  {c.nodes}  "
-            f"{s.test_score:.6g} ({s.position:.2f})  {h.test_score:.6g} ({h.position:.2f})  "
-            f"{c.best_test:.6g}"
+            + "  ".join(cells)
+            + f"  best {c.best_test:.6g}"
         )
-        if h.test_score == s.test_score:
-            ties += 1
-        elif (h.test_score < s.test_score) == c.lower_is_better:
-            wins += 1
-        else:
-            losses += 1
     for name in sorted({c.competition for c in comparisons}):
         mine = [c for c in comparisons if c.competition == name]
-        script = statistics.mean(c.by_script.test_score for c in mine)
-        holdout = statistics.mean(c.by_holdout.test_score for c in mine)
+        means = []
+        for way in WAYS:
+            tests = [_picks(c)[way].test_score for c in mine if way in _picks(c)]
+            if tests:
+                means.append(f"{way} {statistics.mean(tests):.5g}")
         best = statistics.mean(c.best_test for c in mine)
         lines.append(
-            f"{name}: mean test score of the pick over {len(mine)} runs: script {script:.5g}, "
-            f"holdout {holdout:.5g} (tree's best {best:.5g})"
+            f"{name}: mean test score of the pick over {len(mine)} runs: "
+            + ", ".join(means)
+            + f" (tree's best {best:.5g})"
         )
-    if comparisons:
-        script_pos = statistics.mean(c.by_script.position for c in comparisons)
-        holdout_pos = statistics.mean(c.by_holdout.position for c in comparisons)
+    if not comparisons:
+        return "\n".join(lines)
+    lines.append(
+        f"mean position between the worst (0) and best (1) valid node on the test set, "
+        f"over {len(comparisons)} runs: script "
+        f"{statistics.fmean(c.by_script.position for c in comparisons):.3f}"
+    )
+    for way in WAYS[1:]:
+        both = [c for c in comparisons if way in _picks(c)]
+        if not both:
+            continue
+        differences = [_picks(c)[way].position - c.by_script.position for c in both]
+        mean, half = paired_interval(differences)
+        better = same = worse = 0
+        for c in both:
+            test, script = _picks(c)[way].test_score, c.by_script.test_score
+            if test == script:
+                same += 1
+            elif (test < script) == c.lower_is_better:
+                better += 1
+            else:
+                worse += 1
+        position = statistics.fmean(_picks(c)[way].position for c in both)
         lines.append(
-            f"mean position between the worst (0) and best (1) valid node on the test set: "
-            f"script {script_pos:.3f}, holdout {holdout_pos:.3f} over {len(comparisons)} runs; "
-            f"holdout better {wins}, same {ties}, worse {losses}"
+            f"{way}: position {position:.3f} over {len(both)} runs; minus script's "
+            f"{mean:+.3f} (95% interval {mean - half:+.3f} to {mean + half:+.3f}); "
+            f"better {better}, same {same}, worse {worse}"
         )
     return "\n".join(lines)
 

@@ -5,6 +5,7 @@
     selection = prepare_selection(settings.selection, competition, input_dir, holdout_dir, seed)
     selection.public_dir       # what scripts and prompts see as ./input
     selection.rank_by_holdout  # the tree ranks (and best/ is chosen) by the holdout score
+    selection.blends           # ...except the final choice, by the blend of both scores
     selection.score(workspace, keep_as)   # a node's holdout score, or why it has none
 """
 
@@ -57,7 +58,13 @@ class Selection:
 
     @property
     def rank_by_holdout(self) -> bool:
-        return self.derived is not None and self.method == "holdout"
+        """The tree ranks by the holdout score (``blend`` too: it differs only at the end)."""
+        return self.derived is not None and self.method in ("holdout", "blend")
+
+    @property
+    def blends(self) -> bool:
+        """The submitted node is chosen by :mod:`mlmaster.selection.blend`."""
+        return self.derived is not None and self.method == "blend"
 
     def line(self) -> str:
         """One line for the log's head and the report."""
@@ -93,6 +100,8 @@ def selection_line(record: dict[str, Any]) -> str:
         if record.get("ranked_by") == "holdout"
         else "their scripts' own scores (holdout recorded)"
     )
+    if record.get("method") == "blend" and record.get("ranked_by") == "holdout":
+        ranked += "; the node submitted by the blend of both scores"
     return (
         f"holdout of {info.rows_held} of {info.rows_kept + info.rows_held} rows of "
         f"{info.train_file} ({info.how}, seed {info.seed}); nodes are ranked by {ranked}"

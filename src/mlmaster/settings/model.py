@@ -297,10 +297,12 @@ class CompetitionSettings(Group):
 class SelectionSettings(Group):
     """How the node to submit is chosen (see the README's Selection section)."""
 
-    method: Literal["holdout", "script"] = Field(
+    method: Literal["holdout", "blend", "script"] = Field(
         "holdout",
         description="rank nodes by their score on the harness's holdout (falls back to script "
-        "when none can be carved) or by the score each script prints",
+        "when none can be carved), by the score each script prints, or blend: the tree ranks "
+        "by the holdout and the submitted node is chosen by both scores, the script's judged "
+        "against the holdout",
     )
     holdout_fraction: float = Field(
         0.1, ge=0.02, le=0.5, description="share of the training rows held back from scripts"
