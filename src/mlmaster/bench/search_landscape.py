@@ -4,9 +4,10 @@ Each policy grows one tree per simulated competition (the same competitions and 
 every policy) with the simulated coder (:mod:`mlmaster.bench.simulated_coder`), through the
 real tree and policies. For each run it records the true normalised score (a share of the
 competition's best reachable score) of the node each selection method would submit: the
-best validation score its script printed (``script``, what runs do today) and a less noisy
-holdout scored alike for every node (``holdout``), with the best node in the tree and the best
-approach drafted, so one sees how far selection and search each fall short.
+best validation score its script printed (``script``), a less noisy holdout scored alike for
+every node (``holdout``) and the blend of both (``blend``, weighted as a tenth of the rows held
+back would weigh them), with the best node in the tree and the best approach drafted, so one
+sees how far selection and search each fall short.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def run_policy(config: LandscapeConfig, policy: str) -> list[dict[str, float]]:
             {
                 "script": run.normalised(run.selected_by_script()),
                 "holdout": run.normalised(run.selected_by_holdout()),
+                "blend": run.normalised(run.selected_by_blend()),
                 "best_in_tree": 0.0 if best is None else best / run.gold,
                 "best_drafted": 0.0 if drafted is None else drafted / run.gold,
                 "drafts": float(len(run.tree.nodes[run.tree.root_id].children)),
@@ -100,6 +102,7 @@ def summarise(
             "policy",
             "selected by script",
             "selected by holdout",
+            "selected by blend",
             "best node in tree",
             "best approach drafted",
             "drafts",
@@ -109,6 +112,7 @@ def summarise(
                 policy,
                 str(by["script"]),
                 str(by["holdout"]),
+                str(by["blend"]),
                 str(by["best_in_tree"]),
                 str(by["best_drafted"]),
                 by["drafts"].mean,

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel
 
 from mlmaster.search import Expansion, Node, Outcome, SearchTree
+from mlmaster.selection.blend import NodeScores, choose
 from mlmaster.settings.model import SearchSettings
 
 
@@ -86,6 +87,19 @@ class SimulatedRun:
     def selected_by_holdout(self) -> Node | None:
         nodes = self.working()
         return max(nodes, key=lambda n: self.truth[n.id].holdout) if nodes else None
+
+    def selected_by_blend(self, holdout_fraction: float = 0.1) -> Node | None:
+        """The node ``selection.method = blend`` submits, its rows weighted as a holdout of
+        ``holdout_fraction`` would weigh them (the model has no rows of its own)."""
+        nodes = self.working()
+        scores = [
+            NodeScores(n.id, script=n.metric, holdout=self.truth[n.id].holdout)
+            for n in nodes
+            if n.metric is not None
+        ]
+        held = round(1000 * holdout_fraction)
+        chosen, _, _ = choose(scores, lower_is_better=False, rows_kept=1000 - held, rows_held=held)
+        return self.tree.nodes[chosen] if chosen is not None else None
 
     def best_in_tree(self) -> float | None:
         nodes = self.working()

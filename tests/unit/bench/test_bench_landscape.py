@@ -74,6 +74,19 @@ def test_selection_by_holdout_picks_the_best_holdout_score() -> None:
     assert 0 < run.normalised(chosen) <= 1.0
 
 
+def test_selection_by_blend_follows_whichever_score_the_model_makes_precise() -> None:
+    # precise honest scripts, a noisy holdout: the blend submits what the scripts rank first
+    precise = grow(nodes=300, optimism_mean=1e-6, validation_noise=1e-4, holdout_noise=0.05)
+    assert precise.selected_by_blend() is precise.selected_by_script()
+    assert precise.normalised(precise.selected_by_blend()) >= precise.normalised(
+        precise.selected_by_holdout()
+    )
+    # scripts far more optimistic than their noise: the leaky ones are judged by the holdout
+    leaky = grow(nodes=300, optimism_mean=0.3, validation_noise=0.01, holdout_noise=0.01)
+    blend, script = leaky.selected_by_blend(), leaky.selected_by_script()
+    assert leaky.normalised(blend) > leaky.normalised(script)
+
+
 def test_intervals_are_normal_95_percent() -> None:
     iv = interval([1.0, 2.0, 3.0, 4.0])
     assert iv.mean == 2.5
@@ -85,6 +98,7 @@ def test_the_goal_needs_intervals_apart() -> None:
     record = {
         "script": 0.0,
         "holdout": 0.0,
+        "blend": 0.0,
         "best_in_tree": 0.0,
         "best_drafted": 0.0,
         "drafts": 5.0,
