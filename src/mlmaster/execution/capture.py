@@ -6,8 +6,9 @@ pipe) without keeping it all. The first ``cap/2`` bytes and the last ``cap/2`` b
 
 from __future__ import annotations
 
+import os
+
 import anyio
-from anyio.abc import ByteReceiveStream
 
 from mlmaster.execution.result import CapturedOutput
 
@@ -45,10 +46,16 @@ class HeadTail:
         )
 
 
-async def drain(stream: ByteReceiveStream, sink: HeadTail) -> None:
-    """Read ``stream`` to its end (or until it is closed under us) into ``sink``."""
-    try:
-        while True:
-            sink.feed(await stream.receive(_CHUNK))
-    except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
-        return
+async def drain(fd: int, sink: HeadTail) -> None:
+    """Read the pipe ``fd`` to its end into ``sink``, waiting on the event loop between reads
+    (the caller owns ``fd`` and closes it once this returns or is cancelled)."""
+    os.set_blocking(fd, False)
+    while True:
+        await anyio.wait_readable(fd)
+        try:
+            data = os.read(fd, _CHUNK)
+        except BlockingIOError:
+            continue
+        if not data:
+            return
+        sink.feed(data)

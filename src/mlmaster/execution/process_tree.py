@@ -97,7 +97,7 @@ class ProcessTree:
     def reap_orphans(self) -> None:
         """Collect exit statuses of members that were orphaned onto this process (subreaper).
 
-        Only pids seen in this tree, never the root (asyncio waits for that one), so no other
+        Only pids seen in this tree, never the root (the runner reaps that one), so no other
         part's child status is stolen.
         """
         me = os.getpid()

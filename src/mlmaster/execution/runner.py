@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import anyio
-from anyio.abc import Process
 
 from mlmaster.environment.cgroup import CGROUP_ROOT, cpu_quota
 from mlmaster.environment.model_cache import (
@@ -38,7 +37,6 @@ from mlmaster.execution.process_tree import running, wait_exit, wait_exit_blocki
 from mlmaster.execution.readback import copy_out
 from mlmaster.execution.result import ExecutionResult, KilledReason
 from mlmaster.execution.sandbox import (
-    Launch,
     Sandbox,
     SandboxContext,
     SandboxInfo,
@@ -146,55 +144,70 @@ async def run_script(
     (:func:`script_env`); the sandbox decides what the script can really reach.
     """
 
-    def ready() -> Launch:
-        # Both touch the filesystem (ownership, the mounts' paths): off the event loop.
-        sandbox.prepare(workspace, slot)
-        return sandbox.wrap([str(python), str(workspace.script_path)], workspace, slot)
-
-    launch = await anyio.to_thread.run_sync(ready)
     out, err = HeadTail(output_cap), HeadTail(output_cap)
-    started = time.monotonic()
-    proc = await anyio.open_process(
-        pin_cpus(launch.argv, slot.cpus, python),
-        stdin=subprocess.DEVNULL,
-        cwd=workspace.root,
-        env=script_env(slot, workspace, python, env_extra, cache_dir=cache_dir, network=network),
-        start_new_session=True,
-        user=launch.uid,
-        group=launch.gid,
-        extra_groups=[] if launch.uid is not None else None,
-    )
+    env = script_env(slot, workspace, python, env_extra, cache_dir=cache_dir, network=network)
+
+    def start() -> tuple[subprocess.Popen[bytes], ScriptTree, float]:
+        # Off the event loop, whole: the sandbox touches the filesystem (ownership, the mounts'
+        # paths), and forking this large process and waiting for the exec takes milliseconds
+        # (more on a busy machine) during which no other worker's step could move.
+        sandbox.prepare(workspace, slot)
+        launch = sandbox.wrap([str(python), str(workspace.script_path)], workspace, slot)
+        began = time.monotonic()
+        proc = subprocess.Popen(
+            pin_cpus(launch.argv, slot.cpus, python),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=workspace.root,
+            env=env,
+            start_new_session=True,
+            user=launch.uid,
+            group=launch.gid,
+            extra_groups=[] if launch.uid is not None else None,
+        )
+        return proc, sandbox.watch(proc.pid, slot), began
+
+    # Shielded: a caller cancelled while the process starts still gets it stopped below.
+    with anyio.CancelScope(shield=True):
+        proc, tree, started = await anyio.to_thread.run_sync(start)
+    assert proc.stdout is not None and proc.stderr is not None
+    stdout, stderr_pipe = proc.stdout, proc.stderr
     log.debug("script_started", pid=proc.pid, cpus=list(slot.cpus), gpus=list(slot.gpus))
-    tree = sandbox.watch(proc.pid, slot)
     reason: KilledReason | None = None
     drained = anyio.Event()
 
     async def read_output() -> None:
-        assert proc.stdout is not None and proc.stderr is not None
         async with anyio.create_task_group() as readers:
-            readers.start_soon(drain, proc.stdout, out)
-            readers.start_soon(drain, proc.stderr, err)
+            readers.start_soon(drain, stdout.fileno(), out)
+            readers.start_soon(drain, stderr_pipe.fileno(), err)
         drained.set()
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(read_output)
-        try:
-            reason = await _supervise(proc.pid, tree, memory_limit, timeout)
-        except anyio.get_cancelled_exc_class():
-            reason = "cancelled"
-            raise
-        finally:
-            runtime = time.monotonic() - started
-            with anyio.CancelScope(shield=True):
-                await _stop(proc.pid, tree, kill_grace)
-                with anyio.move_on_after(PIPE_DRAIN_GRACE):
-                    await drained.wait()
-                group.cancel_scope.cancel()
-                await _reap(proc)
-                if reason is not None:
-                    log.info(
-                        "script_killed", pid=proc.pid, reason=reason, runtime=round(runtime, 3)
-                    )
+    try:
+        async with anyio.create_task_group() as group:
+            group.start_soon(read_output)
+            try:
+                reason = await _supervise(proc.pid, tree, memory_limit, timeout)
+            except anyio.get_cancelled_exc_class():
+                reason = "cancelled"
+                raise
+            finally:
+                runtime = time.monotonic() - started
+                with anyio.CancelScope(shield=True):
+                    await _stop(proc, tree, kill_grace)
+                    with anyio.move_on_after(PIPE_DRAIN_GRACE):
+                        await drained.wait()
+                    if not drained.is_set():
+                        log.warning("script_pipes_held_open", pid=proc.pid)
+                    group.cancel_scope.cancel()
+                    if reason is not None:
+                        log.info(
+                            "script_killed", pid=proc.pid, reason=reason, runtime=round(runtime, 3)
+                        )
+    finally:
+        # Closed only now that no reader waits on them.
+        stdout.close()
+        stderr_pipe.close()
 
     kept = await anyio.to_thread.run_sync(
         lambda: copy_out(
@@ -266,14 +279,19 @@ async def _watch_memory(tree: ScriptTree, limit: int | None) -> None:
         await anyio.sleep(SAMPLE_INTERVAL)
 
 
-async def _stop(pid: int, tree: ScriptTree, kill_grace: float) -> None:
-    """Stop whatever is left of the tree and reap what this process adopted of it.
+async def _stop(proc: subprocess.Popen[bytes], tree: ScriptTree, kill_grace: float) -> None:
+    """Stop whatever is left of the tree, reap its root and what this process adopted of it.
 
     In a worker thread, whole: finding a tree's members reads every process in ``/proc`` (tens
     of milliseconds on a busy machine, several times per stop), and on the event loop that
     would stall every other worker's step.
     """
-    await anyio.to_thread.run_sync(stop_tree, pid, tree, kill_grace)
+
+    def stop_and_reap() -> None:
+        stop_tree(proc.pid, tree, kill_grace)
+        proc.wait()  # dead already: collects its exit status
+
+    await anyio.to_thread.run_sync(stop_and_reap)
 
 
 def stop_tree(pid: int, tree: ScriptTree, kill_grace: float) -> None:
@@ -296,14 +314,6 @@ def stop_tree(pid: int, tree: ScriptTree, kill_grace: float) -> None:
         tree.signal(signal.SIGKILL)
         time.sleep(0.05)
     tree.reap_orphans()
-
-
-async def _reap(proc: Process) -> None:
-    """Close the pipes and reap the root; a grandchild holding a pipe open is only logged."""
-    with anyio.move_on_after(PIPE_DRAIN_GRACE) as scope:
-        await proc.aclose()
-    if scope.cancelled_caught:
-        log.warning("script_pipes_held_open", pid=proc.pid)
 
 
 class Executor:

@@ -1,18 +1,22 @@
-"""Stopping a script's tree never runs on the event loop.
+"""Starting a script and stopping its tree never run on the event loop.
 
-Finding a tree's members reads every process in ``/proc``; on a busy machine that takes tens of
-milliseconds, and on the event loop it would stall every other worker's step. These tests run a
-real script whose tree the runner must stop, and record which thread touched the tree.
+Forking this process and waiting for the exec takes milliseconds, and finding a tree's members
+reads every process in ``/proc`` (tens of milliseconds on a busy machine): on the event loop
+either would stall every other worker's step. These tests run real scripts and record which
+thread started the process (Python's ``subprocess.Popen`` audit event) and touched the tree.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import psutil
+import pytest
 
 from mlmaster.execution.interpreter import resolve_script_python
 from mlmaster.execution.process_tree import ProcessTree
@@ -22,6 +26,28 @@ from mlmaster.execution.topology import SlotSpec
 from mlmaster.execution.workspace import Workspace
 
 MakeWs = Callable[[str], Workspace]
+
+# Audit hooks cannot be removed: one is added for the session, recording only inside `spawns`.
+_spawns: list[tuple[int, list[str]]] | None = None
+
+
+def _note_spawn(event: str, args: tuple[Any, ...]) -> None:
+    if _spawns is not None and event == "subprocess.Popen":
+        _spawns.append((threading.get_ident(), [str(a) for a in args[1]]))
+
+
+sys.addaudithook(_note_spawn)
+
+
+@pytest.fixture
+def spawns() -> Iterator[list[tuple[int, list[str]]]]:
+    """(thread, argv) of every ``subprocess.Popen`` while the test runs."""
+    global _spawns
+    _spawns = []
+    try:
+        yield _spawns
+    finally:
+        _spawns = None
 
 
 class RecordingTree(ProcessTree):
@@ -58,14 +84,20 @@ class Watched:
 
     def __init__(self) -> None:
         self.trees: list[RecordingTree] = []
+        self.threads: dict[str, set[int]] = {}
+
+    def _note(self, what: str) -> None:
+        self.threads.setdefault(what, set()).add(threading.get_ident())
 
     def prepare(self, workspace: Workspace, slot: SlotSpec) -> None:
-        pass
+        self._note("prepare")
 
     def wrap(self, argv: Sequence[str], workspace: Workspace, slot: SlotSpec) -> Launch:
+        self._note("wrap")
         return Launch(list(argv))
 
     def watch(self, pid: int, slot: SlotSpec) -> RecordingTree:
+        self._note("watch")
         self.trees.append(RecordingTree(pid))
         return self.trees[-1]
 
@@ -99,6 +131,24 @@ async def test_the_tree_is_stopped_off_the_event_loop_and_nothing_survives(
     # The guarantee holds off the loop too: the daemon that left the process group is dead.
     assert not _alive(daemon)
     assert not tree.members()
+
+
+async def test_the_script_is_started_off_the_event_loop(
+    make_workspace: MakeWs, spawns: list[tuple[int, list[str]]]
+):
+    loop_thread = threading.get_ident()
+    sandbox = Watched()
+    workspace = make_workspace("print('started')\n")
+    slot = SlotSpec(index=0, cpus=tuple(sorted(os.sched_getaffinity(0))))
+    result = await run_script(
+        workspace, slot, sandbox, timeout=60, python=resolve_script_python(None), kill_grace=0.3
+    )
+    assert result.exit_code == 0 and result.stdout.text == "started\n", result.stderr.text
+    [thread] = [t for t, argv in spawns if str(workspace.script_path) in argv]
+    assert thread != loop_thread, "the script's process was started on the event loop"
+    # The sandbox's preparation and the tree's first look at the process were off it too.
+    for what in ("prepare", "wrap", "watch"):
+        assert sandbox.threads[what] and loop_thread not in sandbox.threads[what], what
 
 
 async def test_a_script_that_exits_by_itself_is_cleaned_up_off_the_event_loop(
