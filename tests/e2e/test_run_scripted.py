@@ -186,3 +186,34 @@ async def test_an_endpoint_that_refuses_the_key_ends_the_run_at_once(
     assert outcome.stop_reason.startswith("LLM endpoint refused")
     assert "401" in outcome.stop_reason
     assert len(server.requests) <= 2  # one per worker: no retry of a refusal
+
+
+async def test_a_step_whose_review_fails_still_keeps_what_its_script_printed(
+    suite_dir: Path, tmp_path: Path
+) -> None:
+    def script(received: ReceivedRequest) -> Reply:
+        if received.body.get("tools"):  # the reviewer's call
+            return Reply(status=401, error_message="bad key for the reviewer")
+        return answer("Print.", WRITE_SAMPLE + "print('the script ran')\n")
+
+    async with ScriptedServer(script) as server:
+        settings = settings_for(server, tmp_path, time_limit="3m")
+        settings.llm.feedback = settings.llm.coder.model_copy(update={"function_calling": "on"})
+        competition = load_competition(suite_dir, "digits")
+        async with open_run(settings, competition) as state:
+            outcome = await search(state, handle_signals=False)
+
+    assert outcome.stop_reason.startswith("LLM endpoint refused")
+    assert outcome.nodes == 0
+    events = read_events(outcome.run_dir / "journal.jsonl")
+    assert not any(isinstance(e, NodeCommitted) for e in events)
+    # The abandoned steps' folders still say what their scripts did.
+    ran = [
+        folder
+        for folder in (outcome.run_dir / "nodes").iterdir()
+        if (folder / "stdout.txt").is_file()
+    ]
+    assert ran, "no abandoned step kept its script's output"
+    for folder in ran:
+        assert (folder / "stdout.txt").read_text() == "the script ran\n"
+        assert json.loads((folder / "execution.json").read_text())["exit_code"] == 0

@@ -5,8 +5,9 @@ between two awaits; everything between is awaited, so many workers' LLM calls an
 overlap. The node folder's files are written in worker threads, never on the event loop (a
 write on a busy disk can take milliseconds, and every other worker would wait for it), batched
 so a step pays few thread hops: each costs two thread wake-ups, which on a loaded machine wait
-for a CPU. The answer's files go with the workspace, the execution's while the submission is
-checked, and the review's with the journal event.
+for a CPU (and for the GIL while the loop works, e.g. checking a submission). The answer's files
+go with the workspace; the execution's and the review's with the journal event, before it (a
+step that fails after its script still writes the execution's, on its way out).
 """
 
 from __future__ import annotations
@@ -59,11 +60,14 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     _account(state, answer.exchange)
 
     review: Review | None = None
+    result: ExecutionResult | None = None
     if answer.code is None:
         await anyio.to_thread.run_sync(_keep_answer, node_dir, answer)
         outcome = _no_code_outcome(answer)
     else:
-        outcome, review = await _execute_and_review(state, expansion, request, answer, timing)
+        outcome, review, result = await _execute_and_review(
+            state, expansion, request, answer, timing
+        )
 
     outcome.worker_id = worker_id
     best_before = state.tree.best_node()
@@ -71,7 +75,7 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     new_best = state.tree.best_node() is node and best_before is not node
     state.memory.add(insight_from_node(node))
     began = time.perf_counter()
-    await anyio.to_thread.run_sync(_keep_commit, state, node_dir, review, node)
+    await anyio.to_thread.run_sync(_keep_commit, state, node_dir, result, review, node)
     timing.journal_s = time.perf_counter() - began
     timing.finish()
     state.status.step_timings.append(timing)
@@ -116,18 +120,22 @@ def _make_workspace(state: RunState, node_dir: NodeDir, answer: CodeAnswer) -> W
     return workspace
 
 
-def _keep_commit(state: RunState, node_dir: NodeDir, review: Review | None, node: Node) -> None:
-    """The review's files, then the fsynced event that commits the node (blocking: in a
-    thread). The event comes last: a journaled node has all its files."""
+def _keep_commit(
+    state: RunState,
+    node_dir: NodeDir,
+    result: ExecutionResult | None,
+    review: Review | None,
+    node: Node,
+) -> None:
+    """The execution's and the review's files, then the fsynced event that commits the node
+    (blocking: in a thread). The event comes last: a journaled node has all its files."""
+    if result is not None:
+        node_dir.write_execution(result)
     if review is not None:
         if review.exchange is not None:
             node_dir.append_exchange(review.exchange)
         node_dir.write_review(review)
     state.journal.append_sync(NodeCommitted(node=node))
-
-
-async def _write_execution(node_dir: NodeDir, result: ExecutionResult) -> None:
-    await anyio.to_thread.run_sync(node_dir.write_execution, result)
 
 
 def _prune_working(state: RunState, *nodes: Node | None) -> None:
@@ -182,11 +190,12 @@ async def _execute_and_review(
     request: CodeRequest,
     answer: CodeAnswer,
     timing: StepTiming,
-) -> tuple[Outcome, Review]:
+) -> tuple[Outcome, Review, ExecutionResult]:
+    """Run the answer's script, check and review what it did. The execution's files are the
+    caller's to write, with the commit; if this fails after the script, they are written here."""
     assert answer.code is not None
     run_node_dir = state.run_dir.node(expansion.child_id)
     began = time.perf_counter()
-    selection = state.selection
     workspace = await anyio.to_thread.run_sync(_make_workspace, state, run_node_dir, answer)
     timing.workspace_s = time.perf_counter() - began
 
@@ -202,16 +211,35 @@ async def _execute_and_review(
     result = await state.executor.run(workspace, timeout=script_timeout)
     timing.slot_wait_s = result.queue_wait
     timing.exec_s = time.perf_counter() - queued - result.queue_wait
-    async with anyio.create_task_group() as files:
-        # The execution's files are written while the submission is checked.
-        files.start_soon(_write_execution, run_node_dir, result)
-        metric = parse_metric_line(result.stdout.text)
-        valid, message = await _validate(state, result, timing)
-        holdout = None
-        if selection is not None:
-            holdout = await anyio.to_thread.run_sync(
-                selection.score, workspace.root, run_node_dir.holdout_predictions
-            )
+    try:
+        outcome, review = await _judge(state, expansion, answer, result, workspace, timing)
+    except BaseException:
+        # The step is abandoned, but its folder keeps what the script printed.
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(run_node_dir.write_execution, result)
+        raise
+    return outcome, review, result
+
+
+async def _judge(
+    state: RunState,
+    expansion: Expansion,
+    answer: CodeAnswer,
+    result: ExecutionResult,
+    workspace: Workspace,
+    timing: StepTiming,
+) -> tuple[Outcome, Review]:
+    """The submission checked, the holdout scored, the review asked: the node's outcome."""
+    selection = state.selection
+    metric = parse_metric_line(result.stdout.text)
+    valid, message = await _validate(state, result, timing)
+    holdout = None
+    if selection is not None:
+        holdout = await anyio.to_thread.run_sync(
+            selection.score,
+            workspace.root,
+            state.run_dir.node(expansion.child_id).holdout_predictions,
+        )
 
     began = time.perf_counter()
     review: Review = await state.reviewer.review(
