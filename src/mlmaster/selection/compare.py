@@ -134,6 +134,31 @@ def paired_interval(differences: list[float]) -> tuple[float, float]:
     return mean, 1.96 * statistics.stdev(differences) / len(differences) ** 0.5
 
 
+def _against(comparisons: list[RunComparison], way: str, other: str) -> str | None:
+    """One way's pick against another's over the runs that have both: mean position, the
+    paired difference with its 95% interval, and the runs where it was better/same/worse."""
+    both = [c for c in comparisons if way in _picks(c) and other in _picks(c)]
+    if not both:
+        return None
+    differences = [_picks(c)[way].position - _picks(c)[other].position for c in both]
+    mean, half = paired_interval(differences)
+    better = same = worse = 0
+    for c in both:
+        mine, theirs = _picks(c)[way].test_score, _picks(c)[other].test_score
+        if mine == theirs:
+            same += 1
+        elif (mine < theirs) == c.lower_is_better:
+            better += 1
+        else:
+            worse += 1
+    position = statistics.fmean(_picks(c)[way].position for c in both)
+    return (
+        f"{way}: position {position:.3f} over {len(both)} runs; minus {other}'s "
+        f"{mean:+.3f} (95% interval {mean - half:+.3f} to {mean + half:+.3f}); "
+        f"better {better}, same {same}, worse {worse}"
+    )
+
+
 def summary(comparisons: list[RunComparison]) -> str:
     """One line a run, the means per competition, then each way against the script's pick:
     mean position, the paired difference with its 95% interval, and better/same/worse runs."""
@@ -169,27 +194,10 @@ def summary(comparisons: list[RunComparison]) -> str:
         f"over {len(comparisons)} runs: script "
         f"{statistics.fmean(c.by_script.position for c in comparisons):.3f}"
     )
-    for way in WAYS[1:]:
-        both = [c for c in comparisons if way in _picks(c)]
-        if not both:
-            continue
-        differences = [_picks(c)[way].position - c.by_script.position for c in both]
-        mean, half = paired_interval(differences)
-        better = same = worse = 0
-        for c in both:
-            test, script = _picks(c)[way].test_score, c.by_script.test_score
-            if test == script:
-                same += 1
-            elif (test < script) == c.lower_is_better:
-                better += 1
-            else:
-                worse += 1
-        position = statistics.fmean(_picks(c)[way].position for c in both)
-        lines.append(
-            f"{way}: position {position:.3f} over {len(both)} runs; minus script's "
-            f"{mean:+.3f} (95% interval {mean - half:+.3f} to {mean + half:+.3f}); "
-            f"better {better}, same {same}, worse {worse}"
-        )
+    for way, against in (("holdout", "script"), ("blend", "script"), ("blend", "holdout")):
+        line = _against(comparisons, way, against)
+        if line:
+            lines.append(line)
     return "\n".join(lines)
 
 
