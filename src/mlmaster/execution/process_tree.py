@@ -10,6 +10,13 @@ Sampling and stopping run in worker threads, never on the event loop: finding th
 reads every process in ``/proc`` (milliseconds on an idle machine, tens of them on a busy one),
 which on the loop would stall every other worker. So the tree's methods take a lock.
 
+Sampling (ten times a second per running script) does not read every process: it follows the
+kernel's list of each live member's children (``/proc/<pid>/task/<tid>/children``), which costs
+a few files per member instead of one per process on the machine, and is Python work that
+would otherwise hold the GIL the event loop needs. That list can miss a child being born at the
+instant it is read, which a later sample sees; stopping, which must miss nothing, reads every
+process as before.
+
 Killing: the script runs in a session of its own, so its process group reaches every
 descendant that did not make a session of its own; members seen outside the group are signalled
 one by one as well.
@@ -53,12 +60,17 @@ class ProcessTree:
         with self._lock:
             return self._members()
 
-    def _members(self) -> list[psutil.Process]:
-        root = self._seen.get(self.root_pid)
-        if root is not None:
-            with contextlib.suppress(psutil.Error):
-                for child in root.children(recursive=True):
-                    self._remember(child)
+    def _members(self, *, scan_all: bool = True) -> list[psutil.Process]:
+        """Live members after looking for new descendants: by reading every process (the
+        root's descendants), or else by following the live members' children lists."""
+        if scan_all or not _CHILDREN_LISTED:
+            root = self._seen.get(self.root_pid)
+            if root is not None:
+                with contextlib.suppress(psutil.Error):
+                    for child in root.children(recursive=True):
+                        self._remember(child)
+        else:
+            self._follow_children()
         alive = []
         for proc in self._seen.values():
             with contextlib.suppress(psutil.Error):
@@ -66,11 +78,28 @@ class ProcessTree:
                     alive.append(proc)
         return alive
 
+    def _follow_children(self) -> None:
+        """Remember every descendant of a live member, from the kernel's children lists."""
+        pending = [proc for proc in self._seen.values() if _alive(proc)]
+        while pending:
+            parent = pending.pop()
+            for pid in _children(parent.pid):
+                if pid in self._seen:
+                    continue
+                try:
+                    child = psutil.Process(pid)
+                    if child.ppid() != parent.pid:
+                        continue  # gone, its pid already someone else's
+                except psutil.Error:
+                    continue
+                self._remember(child)
+                pending.append(child)
+
     def sample(self) -> int:
         """Record memory and CPU time of the live members; returns their summed RSS in bytes."""
         total = 0
         with self._lock:
-            for proc in self._members():
+            for proc in self._members(scan_all=False):
                 try:
                     with proc.oneshot():
                         total += proc.memory_info().rss
@@ -118,6 +147,32 @@ class ProcessTree:
             with contextlib.suppress(ChildProcessError, OSError):
                 os.waitpid(pid, os.WNOHANG)
 
+
+def _alive(proc: psutil.Process) -> bool:
+    try:
+        return proc.is_running()  # the same process: its pid was not reused
+    except psutil.Error:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    """The pids of ``pid``'s children, from each of its threads' list (none if it is gone)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as listing:
+                found.extend(int(child) for child in listing.read().split())
+        except OSError:
+            continue  # the thread ended
+    return found
+
+
+# Kernels built without CONFIG_PROC_CHILDREN lack the lists: sampling then reads every process.
+_CHILDREN_LISTED = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
 
 _subreaper_set = False
 
