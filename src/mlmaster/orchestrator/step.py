@@ -81,11 +81,8 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     state.status.step_timings.append(timing)
     if new_best and node.metric is not None:
         state.status.record_best(state.budget.elapsed, node.metric)
-    if new_best:
-        await anyio.to_thread.run_sync(state.write_best, node)
-    # The best node keeps its working/; any other's (and a best just overtaken) may go.
-    overtaken = best_before if new_best else None
-    await anyio.to_thread.run_sync(_prune_working, state, None if new_best else node, overtaken)
+    if new_best or state.settings.execution.keep_working is not None:
+        await anyio.to_thread.run_sync(_after_commit, state, node, best_before, new_best)
     state.status.signal_commit()
     log.info(
         "node_committed",
@@ -138,13 +135,18 @@ def _keep_commit(
     state.journal.append_sync(NodeCommitted(node=node))
 
 
-def _prune_working(state: RunState, *nodes: Node | None) -> None:
+def _after_commit(state: RunState, node: Node, best_before: Node | None, new_best: bool) -> None:
+    """``best/`` for a new best, then the working/ folders that may go (blocking: in a thread,
+    one hop for both). The best node keeps its working/; any other's (and a best just
+    overtaken) is pruned above execution.keep_working."""
+    if new_best:
+        state.write_best(node)
     limit = state.settings.execution.keep_working
     if limit is None:
         return
-    for node in nodes:
-        if node is not None:
-            prune_working(state.run_dir.node(node.id).workspace / "working", limit)
+    for pruned in (best_before if new_best else None, None if new_best else node):
+        if pruned is not None:
+            prune_working(state.run_dir.node(pruned.id).workspace / "working", limit)
 
 
 class _NoTime(Exception):
@@ -234,7 +236,7 @@ async def _judge(
     metric = parse_metric_line(result.stdout.text)
     valid, message = await _validate(state, result, timing)
     holdout = None
-    if selection is not None:
+    if selection is not None and selection.holdout is not None:  # no holdout: no thread hop
         holdout = await anyio.to_thread.run_sync(
             selection.score,
             workspace.root,
