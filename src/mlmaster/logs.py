@@ -46,6 +46,9 @@ def configure_logging(
     numeric = logging.getLevelName(level.upper())
     structlog.configure(
         processors=[
+            # A line below every handler's level stops here, before the processors' work (a
+            # debug line per LLM call and per script would otherwise cost the loop each time).
+            structlog.stdlib.filter_by_level,
             *_SHARED_PROCESSORS,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
