@@ -288,8 +288,12 @@ async def _stop(proc: subprocess.Popen[bytes], tree: ScriptTree, kill_grace: flo
     """
 
     def stop_and_reap() -> None:
-        stop_tree(proc.pid, tree, kill_grace)
-        proc.wait()  # dead already: collects its exit status
+        try:
+            stop_tree(proc.pid, tree, kill_grace)
+        finally:
+            if proc.poll() is None:  # the stop failed half way: the root at least goes
+                proc.kill()
+            proc.wait()  # collects its exit status
 
     await anyio.to_thread.run_sync(stop_and_reap)
 
