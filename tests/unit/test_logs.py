@@ -5,6 +5,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 import structlog
 
 from mlmaster.logs import bind_ids, configure_logging, get_logger
@@ -54,3 +55,38 @@ def test_standard_library_logs_are_routed_too(tmp_path: Path) -> None:
     kept = [json.loads(x) for x in log_file.read_text().splitlines()]
     assert [k["event"] for k in kept] == ["careful", "chatter"]
     assert kept[0]["logger"] == "somelib"
+
+
+class _Terminal(io.StringIO):
+    """A stream that says it is a terminal, as a person's is."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_lines_keep_their_colours_whole_and_one_a_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    terminal = _Terminal()
+    configure_logging("info", json_file=tmp_path / "log.jsonl", stream=terminal)
+    long_value = "x" * 300  # wider than the console: the terminal wraps it, rich must not
+    get_logger("test").info("first", detail=long_value)
+    get_logger("test").info("second")
+    first, second = terminal.getvalue().splitlines()
+    assert "first" in first and long_value in first
+    assert "\x1b[32m" in first  # the info level in green, as the renderer styled it
+    assert "second" in second
+
+
+def test_a_terminal_without_colours_gets_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    terminal = _Terminal()
+    configure_logging("info", json_file=tmp_path / "log.jsonl", stream=terminal)
+    get_logger("test").info("plain please", detail="y")
+    [line] = terminal.getvalue().splitlines()
+    assert "plain please" in line and "detail" in line
+    assert "\x1b[32m" not in line and "\x1b[36m" not in line  # no colour codes
