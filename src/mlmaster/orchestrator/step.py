@@ -3,11 +3,14 @@
 The tree is touched only at the two ends (select and commit), each synchronous and so whole
 between two awaits; everything between is awaited, so many workers' LLM calls and scripts
 overlap. The node folder's files are written in worker threads, never on the event loop (a
-write on a busy disk can take milliseconds, and every other worker would wait for it), batched
-so a step pays few thread hops: each costs two thread wake-ups, which on a loaded machine wait
-for a CPU (and for the GIL while the loop works, e.g. checking a submission). The answer's files
-go with the workspace; the execution's and the review's with the journal event, before it (a
-step that fails after its script still writes the execution's, on its way out).
+write on a busy disk can take milliseconds, and every other worker would wait for it). A thread
+hop costs two thread wake-ups, which on a loaded machine wait for a CPU (and for the GIL while
+the loop works), so the step waits for as few as it can: the workspace and its script before the
+script starts, the review's files with the journal event that commits the node. The rest is
+written beside what the step waits for anyway: the answer's plan, exchange and solution while
+the script runs, the execution's files while the submission is checked and the review asked.
+All of them are written before the event (a journaled node has all its files), and a step that
+fails after its script still leaves them behind.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import time
 
 import anyio
+from anyio.abc import TaskGroup
 
 from mlmaster.competition.validators import ValidationUnavailable
 from mlmaster.execution.pruning import prune_working
@@ -60,14 +64,21 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     _account(state, answer.exchange)
 
     review: Review | None = None
-    result: ExecutionResult | None = None
-    if answer.code is None:
-        await anyio.to_thread.run_sync(_keep_answer, node_dir, answer)
-        outcome = _no_code_outcome(answer)
-    else:
-        outcome, review, result = await _execute_and_review(
-            state, expansion, request, answer, timing
-        )
+    try:
+        async with anyio.create_task_group() as files:  # files written beside the step's waits
+            if answer.code is None:
+                await anyio.to_thread.run_sync(_keep_answer, node_dir, answer)
+                outcome = _no_code_outcome(answer)
+            else:
+                outcome, review = await _execute_and_review(
+                    state, expansion, request, answer, timing, files
+                )
+    except BaseExceptionGroup as failed:
+        # The group wraps even the step's own lone exception: unwrapped, the worker still
+        # tells a step that ran out of time, or an LLM error, from a failure.
+        if len(failed.exceptions) == 1:
+            raise failed.exceptions[0] from None
+        raise
 
     outcome.worker_id = worker_id
     best_before = state.tree.best_node()
@@ -75,7 +86,7 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     new_best = state.tree.best_node() is node and best_before is not node
     state.memory.add(insight_from_node(node))
     began = time.perf_counter()
-    await anyio.to_thread.run_sync(_keep_commit, state, node_dir, result, review, node)
+    await anyio.to_thread.run_sync(_keep_commit, state, node_dir, review, node)
     timing.journal_s = time.perf_counter() - began
     timing.finish()
     state.status.step_timings.append(timing)
@@ -94,17 +105,18 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
 
 
 def _keep_answer(node_dir: NodeDir, answer: CodeAnswer) -> None:
-    """The coder's exchange and plan, first in the node's folder (blocking: in a thread)."""
+    """The coder's exchange, plan and solution, first in the node's folder (blocking: in a
+    thread)."""
     node_dir.create()
     if answer.exchange is not None:
         node_dir.append_exchange(answer.exchange)
     node_dir.write_plan(answer.plan or "")
+    if answer.code is not None:
+        node_dir.write_solution(answer.code)
 
 
-def _make_workspace(state: RunState, node_dir: NodeDir, answer: CodeAnswer) -> Workspace:
-    """The answer's files, the script's workspace and its script (blocking: in a thread)."""
-    assert answer.code is not None
-    _keep_answer(node_dir, answer)
+def _make_workspace(state: RunState, node_dir: NodeDir, code: str) -> Workspace:
+    """The script's workspace and its script (blocking: in a thread)."""
     selection = state.selection
     workspace = Workspace.create(
         node_dir.workspace,
@@ -112,22 +124,13 @@ def _make_workspace(state: RunState, node_dir: NodeDir, answer: CodeAnswer) -> W
         selection.also_readable if selection else (),
         selection.overlays if selection else (),
     )
-    workspace.write_script(answer.code)
-    node_dir.write_solution(answer.code)
+    workspace.write_script(code)
     return workspace
 
 
-def _keep_commit(
-    state: RunState,
-    node_dir: NodeDir,
-    result: ExecutionResult | None,
-    review: Review | None,
-    node: Node,
-) -> None:
-    """The execution's and the review's files, then the fsynced event that commits the node
-    (blocking: in a thread). The event comes last: a journaled node has all its files."""
-    if result is not None:
-        node_dir.write_execution(result)
+def _keep_commit(state: RunState, node_dir: NodeDir, review: Review | None, node: Node) -> None:
+    """The review's files, then the fsynced event that commits the node (blocking: in a
+    thread). The event comes last: a journaled node has all its files."""
     if review is not None:
         if review.exchange is not None:
             node_dir.append_exchange(review.exchange)
@@ -192,14 +195,16 @@ async def _execute_and_review(
     request: CodeRequest,
     answer: CodeAnswer,
     timing: StepTiming,
-) -> tuple[Outcome, Review, ExecutionResult]:
-    """Run the answer's script, check and review what it did. The execution's files are the
-    caller's to write, with the commit; if this fails after the script, they are written here."""
+    files: TaskGroup,
+) -> tuple[Outcome, Review]:
+    """Run the answer's script, check and review what it did; the node folder's files are
+    written in ``files``, beside the waits."""
     assert answer.code is not None
     run_node_dir = state.run_dir.node(expansion.child_id)
     began = time.perf_counter()
-    workspace = await anyio.to_thread.run_sync(_make_workspace, state, run_node_dir, answer)
+    workspace = await anyio.to_thread.run_sync(_make_workspace, state, run_node_dir, answer.code)
     timing.workspace_s = time.perf_counter() - began
+    files.start_soon(anyio.to_thread.run_sync, _keep_answer, run_node_dir, answer)
 
     def script_timeout() -> float:
         # Asked once the slot is leased: the LLM call and the queue took time, so the script
@@ -213,14 +218,8 @@ async def _execute_and_review(
     result = await state.executor.run(workspace, timeout=script_timeout)
     timing.slot_wait_s = result.queue_wait
     timing.exec_s = time.perf_counter() - queued - result.queue_wait
-    try:
-        outcome, review = await _judge(state, expansion, answer, result, workspace, timing)
-    except BaseException:
-        # The step is abandoned, but its folder keeps what the script printed.
-        with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(run_node_dir.write_execution, result)
-        raise
-    return outcome, review, result
+    files.start_soon(anyio.to_thread.run_sync, run_node_dir.write_execution, result)
+    return await _judge(state, expansion, answer, result, workspace, timing)
 
 
 async def _judge(
