@@ -3,6 +3,7 @@
 import asyncio
 import io
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,25 @@ def test_a_terminal_without_colours_gets_none(
     [line] = terminal.getvalue().splitlines()
     assert "plain please" in line and "detail" in line
     assert "\x1b[32m" not in line and "\x1b[36m" not in line  # no colour codes
+
+
+def test_a_logged_exception_shows_its_traceback_but_not_every_frame_s_locals(
+    tmp_path: Path,
+) -> None:
+    console = io.StringIO()
+    configure_logging("info", console="plain", json_file=tmp_path / "log.jsonl", stream=console)
+
+    def failing_step() -> None:
+        local_value = "LOCAL-" + "VALUE" * 3  # as rendered, it appears nowhere in the source
+        raise ValueError(f"boom {len(local_value)}")
+
+    try:
+        failing_step()
+    except ValueError:
+        get_logger("test").exception("step_failed")
+    shown = re.sub(r"\x1b\[[0-9;]*m", "", console.getvalue())  # the traceback's own colours
+    assert "step_failed" in shown and "ValueError" in shown and "boom 21" in shown
+    assert "failing_step" in shown  # the frames are there
+    assert "LOCAL-VALUEVALUEVALUE" not in shown  # their locals are not
+    [record] = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert "failing_step" in record["exception"]
