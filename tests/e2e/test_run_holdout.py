@@ -1,5 +1,6 @@
 """`mlmaster run` with holdout selection: every working node has a holdout score, and best/ is
-the node that scored best on it (not the one whose own validation printed best)."""
+the node that scored best on it (not the one whose own validation printed best); with the blend
+(the default), the node both scores choose."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def test_nodes_are_ranked_and_chosen_by_the_holdout(
     done = cli.run(
         *("run", "diabetes", "--profile", "ci", "--data-dir", str(suite_dir)),
         *("--runs-dir", str(runs), "--time-limit", "3m", "--max-steps", "5"),
+        MLMASTER_SELECTION__METHOD="holdout",
         MLMASTER_SELECTION__MIN_HOLDOUT_ROWS="20",  # diabetes holds back 31 rows
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -67,8 +69,7 @@ def test_blend_submits_the_node_both_scores_choose(
     done = cli.run(
         *("run", "diabetes", "--profile", "ci", "--data-dir", str(suite_dir)),
         *("--runs-dir", str(runs), "--time-limit", "4m", "--max-steps", "7"),
-        MLMASTER_SELECTION__METHOD="blend",
-        MLMASTER_SELECTION__MIN_HOLDOUT_ROWS="20",
+        MLMASTER_SELECTION__MIN_HOLDOUT_ROWS="20",  # the default method: blend
     )
     assert done.returncode == 0, done.stderr[-3000:]
     [run_dir] = list((runs / "diabetes").iterdir())

@@ -9,8 +9,8 @@ A pure function of the evidence, so every rule is tested on its own. The rules, 
 * no metric: the ``VALIDATION_METRIC:`` line wins, the reviewer's reading of the output is the
   fallback;
 * the reviewer called it buggy (its reason is added to the others);
-* when nodes are ranked by the holdout (one exists and ``selection.method = holdout``): no
-  valid holdout predictions (with the reason the scorer gave).
+* when nodes are ranked by the holdout (one exists and ``selection.method`` is holdout or
+  blend): no valid holdout predictions (with the reason the scorer gave).
 
 Any of these makes the node buggy, and a buggy node keeps no metric (it must not compete with
 working nodes for the best). A working node's ``metric`` (what the tree ranks and the final

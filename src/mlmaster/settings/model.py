@@ -297,12 +297,12 @@ class CompetitionSettings(Group):
 class SelectionSettings(Group):
     """How the node to submit is chosen (see the README's Selection section)."""
 
-    method: Literal["holdout", "blend", "script"] = Field(
-        "holdout",
-        description="rank nodes by their score on the harness's holdout (falls back to script "
-        "when none can be carved), by the score each script prints, or blend: the tree ranks "
-        "by the holdout and the submitted node is chosen by both scores, the script's judged "
-        "against the holdout",
+    method: Literal["blend", "holdout", "script"] = Field(
+        "blend",
+        description="blend: the tree ranks nodes by their score on the harness's holdout and "
+        "the submitted node is chosen by both scores, the script's judged against the "
+        "holdout's; holdout: by the holdout score alone; script: by the score each script "
+        "prints (holdout and blend fall back to script when no holdout can be carved)",
     )
     holdout_fraction: float = Field(
         0.1, ge=0.02, le=0.5, description="share of the training rows held back from scripts"
