@@ -29,6 +29,7 @@ from mlmaster.competition.layout import load_competition
 from mlmaster.competition.suite.build import build_suite, frozen_leaderboard
 from mlmaster.competition.suite.catalog import SUITE_IDS
 from mlmaster.journal import NodeCommitted, RunDir, read_events
+from mlmaster.selection.compare import compare_run, paired_interval
 
 POLICIES = ("ml-master", "greedy", "random")
 # What a run keeps of its grade report (MLE-bench's fields plus our normalised score).
@@ -72,6 +73,9 @@ class RunRecord(BaseModel):
     score: float | None = None
     normalized_score: float | None = None
     error: str | None = None
+    # Where each selection's pick lands between the run's worst (0) and best (1) valid node on
+    # the test set (mlmaster.selection.compare), e.g. {"script": 0.9, "holdout": 1.0, ...}.
+    selection: dict[str, float] | None = None
 
 
 def pick_competitions(config: SearchConfig) -> list[str]:
@@ -139,11 +143,25 @@ def run_one(
     journal = RunDir(workdir / "runs" / competition / run_id(policy, seed)).journal
     if journal.is_file():
         record.nodes = sum(isinstance(e, NodeCommitted) for e in read_events(journal))
+    run_dir = workdir / "runs" / competition / run_id(policy, seed)
+    if journal.is_file():
+        record.selection = selection_positions(run_dir, suite_dir)
     submission = output_path(workdir, competition, policy, seed)
     if submission.is_file():
         grade = grade_submission(load_competition(suite_dir, competition), submission)
         record = record.model_copy(update=grade.model_dump(include=GRADE_FIELDS))
     return record
+
+
+def selection_positions(run_dir: Path, suite_dir: Path) -> dict[str, float] | None:
+    """Each selection's pick placed between the run's worst and best valid node (test set)."""
+    comparison = compare_run(run_dir, suite_dir)
+    if comparison is None:
+        return None
+    picks = {"script": comparison.by_script, "holdout": comparison.by_holdout}
+    if comparison.by_blend is not None:
+        picks["blend"] = comparison.by_blend
+    return {way: pick.position for way, pick in picks.items()}
 
 
 def run_all(
@@ -290,7 +308,45 @@ def summarise(config: SearchConfig, records: list[RunRecord]) -> ScenarioResult:
         measured=measured,
         met=None if leader is None or random_ is None else leader > random_,
     )
-    return ScenarioResult(name="search", tables=[overall, per_competition], goals=[goal], data=data)
+    tables = [overall, per_competition]
+    selection = selection_table(records)
+    if selection is not None:
+        tables.append(selection)
+    return ScenarioResult(name="search", tables=tables, goals=[goal], data=data)
+
+
+def selection_table(records: list[RunRecord]) -> Table | None:
+    """Script, holdout and blend picks on the same runs, against the script's (paired)."""
+    compared = [r.selection for r in records if r.selection and "script" in r.selection]
+    if not compared:
+        return None
+    table = Table(
+        title=(
+            "Selection on the same runs: where each way's pick lands between the run's worst "
+            "(0) and best (1) valid node on the test set"
+        ),
+        columns=["selection", "runs", "mean position", "minus script's (95 % interval)"],
+        notes=[
+            "Every pick is from the same trees (grown by the holdout's ranking); paired over "
+            "runs (python -m mlmaster.selection.compare gives the per-run detail).",
+        ],
+    )
+    for way in ("script", "holdout", "blend"):
+        both = [c for c in compared if way in c]
+        if not both:
+            continue
+        mean, half = paired_interval([c[way] - c["script"] for c in both])
+        table.rows.append(
+            [
+                way,
+                len(both),
+                f"{statistics.fmean(c[way] for c in both):.3f}",
+                "–"
+                if way == "script"
+                else f"{mean:+.3f} ({mean - half:+.3f} to {mean + half:+.3f})",
+            ]
+        )
+    return table
 
 
 def run_search(

@@ -100,3 +100,23 @@ def test_each_run_is_the_user_command_on_one_cpu(tmp_path: Any) -> None:
     assert flags["--policy"] == "greedy" and flags["--seed"] == "3"
     assert flags["--cpus"] == "1" and flags["--slots"] == "1"
     assert flags["--time-limit"] == "45s" and flags["--profile"] == "ci"
+
+
+def test_the_selections_on_the_same_runs_are_paired_against_the_scripts_pick() -> None:
+    assert len(summarise(CONFIG, RECORDS).tables) == 2  # no run compared: no table
+    positions = [
+        {"script": 1.0, "holdout": 0.5, "blend": 1.0},
+        {"script": 0.5, "holdout": 1.0, "blend": 1.0},
+        {"script": 0.0, "holdout": 0.0},  # too few nodes for the blend to differ: none given
+    ]
+    compared = [
+        r.model_copy(update={"selection": p}) for r, p in zip(RECORDS, positions, strict=False)
+    ]
+    table = summarise(CONFIG, compared).tables[2]
+    rows = {row[0]: row for row in table.rows}
+    assert rows["script"] == ["script", 3, "0.500", "–"]
+    # holdout - script: -0.5, +0.5, 0.0: mean 0, sd 0.5, 1.96 * 0.5 / sqrt(3) = 0.566
+    assert rows["holdout"] == ["holdout", 3, "0.500", "+0.000 (-0.566 to +0.566)"]
+    # blend - script over the two runs that have one: 0.0, +0.5
+    assert rows["blend"][:3] == ["blend", 2, "1.000"]
+    assert rows["blend"][3].startswith("+0.250 (")
