@@ -239,6 +239,21 @@ async def test_a_dead_grader_url_is_refused_before_the_run_starts() -> None:
     await check_grader(GraderSettings())  # in process: nothing to reach
 
 
+async def test_a_grader_down_when_the_run_opens_its_validator_is_waited_for(
+    auc: Competition,
+) -> None:
+    # The run checked the grader before making its directory; if it goes down between that check
+    # and the validator's opening, the run has started: its verdicts are waited for (patience),
+    # it is not ended with a start-up error.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+        settings = GraderSettings(url=f"http://127.0.0.1:{port}", patience=1.0)
+        async with open_validator(settings, auc) as validator:
+            with pytest.raises(ValidationUnavailable, match="no verdict"):
+                await validator.validate(auc.paths.sample_submission)
+
+
 async def test_files_too_large_are_invalid_without_an_upload(
     auc: Competition, tmp_path: Path
 ) -> None:

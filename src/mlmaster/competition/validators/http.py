@@ -154,10 +154,14 @@ async def check_health(url: str, client: httpx.AsyncClient) -> None:
 
 @contextlib.asynccontextmanager
 async def open_http(settings: GraderSettings, competition: object) -> AsyncIterator[HttpValidator]:
-    """A validator for ``settings.url``, after checking that the server is up."""
+    """A validator for ``settings.url``.
+
+    Its health is checked once, before the run directory exists (``check_grader``), not again
+    here: a grader that goes down after that check is a grader down mid-run, whose verdicts the
+    validator waits for (``grader.patience``), never a reason to end a run that has started.
+    """
     assert settings.url is not None  # the settings refuse validator=http without a url
     async with httpx.AsyncClient(timeout=settings.request_timeout) as client:
-        await check_health(settings.url, client)
         yield HttpValidator(
             settings.url,
             client,
