@@ -20,6 +20,7 @@ import pytest
 
 from mlmaster.execution.interpreter import resolve_script_python
 from mlmaster.execution.process_tree import ProcessTree
+from mlmaster.execution.result import ExecutionResult
 from mlmaster.execution.runner import run_script
 from mlmaster.execution.sandbox import Launch, SandboxInfo
 from mlmaster.execution.topology import SlotSpec
@@ -139,10 +140,7 @@ async def test_the_script_is_started_off_the_event_loop(
     loop_thread = threading.get_ident()
     sandbox = Watched()
     workspace = make_workspace("print('started')\n")
-    slot = SlotSpec(index=0, cpus=tuple(sorted(os.sched_getaffinity(0))))
-    result = await run_script(
-        workspace, slot, sandbox, timeout=60, python=resolve_script_python(None), kill_grace=0.3
-    )
+    result = await _run_on_first_slot(workspace, sandbox)
     assert result.exit_code == 0 and result.stdout.text == "started\n", result.stderr.text
     [thread] = [t for t, argv in spawns if str(workspace.script_path) in argv]
     assert thread != loop_thread, "the script's process was started on the event loop"
@@ -156,17 +154,20 @@ async def test_a_script_that_exits_by_itself_is_cleaned_up_off_the_event_loop(
 ):
     loop_thread = threading.get_ident()
     sandbox = Watched()
-    workspace = make_workspace("print('done')\n")
-    slot = SlotSpec(index=0, cpus=tuple(sorted(os.sched_getaffinity(0))))
-    result = await run_script(
-        workspace, slot, sandbox, timeout=60, python=resolve_script_python(None), kill_grace=0.3
-    )
+    result = await _run_on_first_slot(make_workspace("print('done')\n"), sandbox)
     assert result.exit_code == 0, result.stderr.text
     assert result.stdout.text == "done\n"
     (tree,) = sandbox.trees
     assert {"members", "signal", "reap_orphans"} <= set(tree.threads)
     for what, threads in tree.threads.items():
         assert loop_thread not in threads, f"{what} ran on the event loop"
+
+
+async def _run_on_first_slot(workspace: Workspace, sandbox: Watched) -> ExecutionResult:
+    slot = SlotSpec(index=0, cpus=tuple(sorted(os.sched_getaffinity(0))))
+    return await run_script(
+        workspace, slot, sandbox, timeout=60, python=resolve_script_python(None), kill_grace=0.3
+    )
 
 
 def _alive(pid: int) -> bool:
