@@ -10,11 +10,12 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from mlmaster.competition.spec import CompetitionSpec
-from mlmaster.environment import discover
+from mlmaster.environment import Environment, discover
 from mlmaster.environment.gpus import parse_gpu_query
 from mlmaster.execution.interpreter import default_script_python
 from mlmaster.llm.prompting import render_code_prompt
@@ -70,6 +71,19 @@ def request_for(environment: object) -> CodeRequest:
     )
 
 
+def _discover_offline(python: Path, work_dir: Path, **extra: Any) -> Environment:
+    """What one slot of one CPU without network finds with ``python``."""
+    return discover(
+        python,
+        [(0, [0], [])],
+        affinity_cpus=1,
+        network=False,
+        network_source="test",
+        work_dir=work_dir,
+        **extra,
+    )
+
+
 def test_a_venv_without_lightgbm_is_stated_as_it_is(
     venv_without_lightgbm: Path, tmp_path: Path
 ) -> None:
@@ -119,29 +133,14 @@ def test_the_scripts_environment_lists_ml_packages_first_with_versions(tmp_path:
 
 
 def test_an_interpreter_that_cannot_start_is_recorded_not_fatal(tmp_path: Path) -> None:
-    environment = discover(
-        tmp_path / "missing-python",
-        [(0, [0], [])],
-        affinity_cpus=1,
-        network=False,
-        network_source="test",
-        work_dir=tmp_path,
-    )
+    environment = _discover_offline(tmp_path / "missing-python", tmp_path)
     assert environment.interpreter.version is None and environment.interpreter.error
 
 
 def test_the_model_cache_is_recorded_with_what_it_holds(tmp_path: Path) -> None:
     cache = tmp_path / "models"
     (cache / "huggingface" / "hub" / "models--acme--tiny").mkdir(parents=True)
-    environment = discover(
-        tmp_path / "missing-python",
-        [(0, [0], [])],
-        affinity_cpus=1,
-        network=False,
-        network_source="test",
-        work_dir=tmp_path,
-        cache_dir=cache,
-    )
+    environment = _discover_offline(tmp_path / "missing-python", tmp_path, cache_dir=cache)
     assert environment.cache_dir == str(cache) and environment.cached_models == ["acme/tiny"]
     assert ("model cache", f"{cache}, read-only: acme/tiny") in environment.facts()
     user = render_code_prompt(request_for(environment)).user
@@ -156,14 +155,7 @@ def test_a_7z_program_on_the_scripts_path_is_found_and_stated(tmp_path: Path) ->
     seven.write_text("#!/bin/sh\nexit 0\n")
     seven.chmod(0o755)
     (bin_dir / "7zr").write_text("not executable")  # a file the script could not run
-    environment = discover(
-        bin_dir / "python",
-        [(0, [0], [])],
-        affinity_cpus=1,
-        network=False,
-        network_source="test",
-        work_dir=tmp_path,
-    )
+    environment = _discover_offline(bin_dir / "python", tmp_path)
     assert environment.programs[:1] == ["7za"] and "7zr" not in environment.programs
     assert ("programs", ", ".join(environment.programs)) in environment.facts()
     user = render_code_prompt(request_for(environment)).user
@@ -171,14 +163,9 @@ def test_a_7z_program_on_the_scripts_path_is_found_and_stated(tmp_path: Path) ->
 
 
 def test_no_7z_program_is_not_claimed(tmp_path: Path) -> None:
-    environment = discover(
-        tmp_path / "missing-python",
-        [(0, [0], [])],
-        affinity_cpus=1,
-        network=False,
-        network_source="test",
-        work_dir=tmp_path,
-        search_path=str(tmp_path),  # an empty folder: nothing on the PATH
+    # search_path: an empty folder, so nothing is on the PATH
+    environment = _discover_offline(
+        tmp_path / "missing-python", tmp_path, search_path=str(tmp_path)
     )
     assert environment.programs == []
     assert all(label != "programs" for label, _ in environment.facts())
