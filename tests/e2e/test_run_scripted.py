@@ -172,6 +172,8 @@ async def test_an_endpoint_that_always_fails_ends_the_run_with_its_reason(
     assert outcome.exit_code == 1 and outcome.nodes == 0
     assert elapsed < 60  # it gives up long before the budget
     assert len(server.requests) >= 20
+    # Each step made its workspace while the coder was asked; with no answer none is left.
+    assert list((outcome.run_dir / "nodes").iterdir()) == []
 
 
 async def test_an_endpoint_that_refuses_the_key_ends_the_run_at_once(
@@ -186,6 +188,29 @@ async def test_an_endpoint_that_refuses_the_key_ends_the_run_at_once(
     assert outcome.stop_reason.startswith("LLM endpoint refused")
     assert "401" in outcome.stop_reason
     assert len(server.requests) <= 2  # one per worker: no retry of a refusal
+
+
+async def test_an_answer_without_code_is_a_buggy_node_with_no_workspace(
+    suite_dir: Path, tmp_path: Path
+) -> None:
+    async with ScriptedServer(lambda _: Reply(text="I would rather not write code.")) as server:
+        settings = settings_for(server, tmp_path, time_limit="3m", max_steps=3)
+        competition = load_competition(suite_dir, "digits")
+        async with open_run(settings, competition) as state:
+            outcome = await search(state, handle_signals=False)
+
+    committed = [
+        e.node
+        for e in read_events(outcome.run_dir / "journal.jsonl")
+        if isinstance(e, NodeCommitted)
+    ]
+    assert len(committed) == 3
+    for node in committed:
+        assert node.buggy and node.bug_reason == "the answer held no Python script"
+        folder = outcome.run_dir / "nodes" / node.id
+        assert (folder / "plan.md").read_text().strip() == "I would rather not write code."
+        assert not (folder / "workspace").exists()  # made during the call, removed after it
+        assert not (folder / "solution.py").exists()
 
 
 async def test_a_step_whose_review_fails_still_keeps_what_its_script_printed(

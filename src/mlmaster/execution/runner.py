@@ -137,8 +137,12 @@ async def run_script(
     env_extra: Mapping[str, str] | None = None,
     cache_dir: Path | None = None,
     network: bool = True,
+    script: str | None = None,
 ) -> ExecutionResult:
     """Run the workspace's script on ``slot``'s CPUs and GPUs until it ends or is stopped.
+
+    ``script``, when given, is written as the workspace's script first, in the worker thread
+    that starts the process (one thread hop for both, and none on the event loop).
 
     ``cache_dir`` (the shared model cache) and ``network`` shape the script's environment
     (:func:`script_env`); the sandbox decides what the script can really reach.
@@ -151,6 +155,8 @@ async def run_script(
         # Off the event loop, whole: the sandbox touches the filesystem (ownership, the mounts'
         # paths), and forking this large process and waiting for the exec takes milliseconds
         # (more on a busy machine) during which no other worker's step could move.
+        if script is not None:
+            workspace.write_script(script)
         sandbox.prepare(workspace, slot)
         launch = sandbox.wrap([str(python), str(workspace.script_path)], workspace, slot)
         began = time.monotonic()
@@ -383,19 +389,23 @@ class Executor:
         timeout: float | Callable[[], float],  # noqa: ASYNC109 - the script's limit
         slot: SlotSpec | None = None,
         env_extra: Mapping[str, str] | None = None,
+        script: str | None = None,
     ) -> ExecutionResult:
         """Run the workspace's script in the first free slot (or in ``slot``, already leased).
+
+        ``script``: the script's source, written into the workspace just before it starts
+        (else the workspace holds it already).
 
         ``timeout`` may be a function, asked once the slot is leased: the time spent queueing
         is then not taken from the script (and the function may raise to give up the run).
         ``queue_wait`` on the result says how long the slot took to come.
         """
         if slot is not None:
-            return await self._run(workspace, slot, timeout, env_extra)
+            return await self._run(workspace, slot, timeout, env_extra, script)
         queued = time.monotonic()
         async with self.pool.lease() as leased:
             waited = time.monotonic() - queued
-            result = await self._run(workspace, leased, timeout, env_extra)
+            result = await self._run(workspace, leased, timeout, env_extra, script)
         return result.model_copy(update={"queue_wait": waited})
 
     async def _run(
@@ -404,6 +414,7 @@ class Executor:
         slot: SlotSpec,
         timeout: float | Callable[[], float],  # noqa: ASYNC109 - the script's limit
         env_extra: Mapping[str, str] | None,
+        script: str | None,
     ) -> ExecutionResult:
         return await run_script(
             workspace,
@@ -418,6 +429,7 @@ class Executor:
             env_extra=env_extra,
             cache_dir=self.cache_dir,
             network=self.network,
+            script=script,
         )
 
 

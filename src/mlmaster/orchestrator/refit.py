@@ -51,9 +51,8 @@ async def refit(state: RunState, best: Node) -> Path | None:
         inputs,
         (derived.source_dir, derived.input_dir),
     )
-    workspace.write_script(best.code)
     log.info("refit_started", node=best.id, timeout=round(left))
-    result = await state.executor.run(workspace, timeout=left)
+    result = await state.executor.run(workspace, timeout=left, script=best.code)
     if result.exit_code != 0 or result.submission_path is None:
         why = result.killed_reason or f"exit code {result.exit_code}"
         if result.submission_path is None and result.exit_code == 0:

@@ -5,17 +5,21 @@ between two awaits; everything between is awaited, so many workers' LLM calls an
 overlap. The node folder's files are written in worker threads, never on the event loop (a
 write on a busy disk can take milliseconds, and every other worker would wait for it). A thread
 hop costs two thread wake-ups, which on a loaded machine wait for a CPU (and for the GIL while
-the loop works), so the step waits for as few as it can: the workspace and its script before the
-script starts, the review's files with the journal event that commits the node. The rest is
-written beside what the step waits for anyway: the answer's plan, exchange and solution while
-the script runs, the execution's files while the submission is checked and the review asked.
-All of them are written before the event (a journaled node has all its files), and a step that
-fails after its script still leaves them behind.
+the loop works), so the step waits for as few as it can: the workspace is made while the
+coder's call is awaited, the script is written in the hop that starts it, the review's files go
+with the journal event that commits the node. The rest is written beside what the step waits
+for anyway: the answer's plan, exchange and solution while the script runs, the execution's
+files while the submission is checked and the review asked. All of them are written before the
+event (a journaled node has all its files), and a step that fails after its script still leaves
+them behind; one that gets no answer leaves nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
 import time
+from collections.abc import Iterator
 
 import anyio
 from anyio.abc import TaskGroup
@@ -58,27 +62,19 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
         raise _NoTime()
 
     request = build_code_request(state, expansion, timeout)
-    began = time.perf_counter()
-    answer = await state.coder.generate(request)
-    timing.coder_s = time.perf_counter() - began
+    answer, workspace = await _answer_and_workspace(state, request, node_dir, timing)
     _account(state, answer.exchange)
 
     review: Review | None = None
-    try:
+    with _lone_error_unwrapped():
         async with anyio.create_task_group() as files:  # files written beside the step's waits
             if answer.code is None:
                 await anyio.to_thread.run_sync(_keep_answer, node_dir, answer)
                 outcome = _no_code_outcome(answer)
             else:
                 outcome, review = await _execute_and_review(
-                    state, expansion, request, answer, timing, files
+                    state, expansion, request, answer, workspace, timing, files
                 )
-    except BaseExceptionGroup as failed:
-        # The group wraps even the step's own lone exception: unwrapped, the worker still
-        # tells a step that ran out of time, or an LLM error, from a failure.
-        if len(failed.exceptions) == 1:
-            raise failed.exceptions[0] from None
-        raise
 
     outcome.worker_id = worker_id
     best_before = state.tree.best_node()
@@ -104,9 +100,53 @@ async def run_step(state: RunState, expansion: Expansion, worker_id: str) -> Non
     )
 
 
+async def _answer_and_workspace(
+    state: RunState, request: CodeRequest, node_dir: NodeDir, timing: StepTiming
+) -> tuple[CodeAnswer, Workspace]:
+    """The coder's answer, and the script's workspace made while the coder thinks, so that
+    once the answer comes only the script is left to write before it starts.
+
+    A step that gets no answer (an LLM error, no time left) leaves no folder behind: the
+    workspace made for it is removed again.
+    """
+    made: list[Workspace] = []
+
+    async def prepare() -> None:
+        made.append(await anyio.to_thread.run_sync(_make_workspace, state, node_dir))
+
+    began = time.perf_counter()
+    try:
+        with _lone_error_unwrapped():
+            async with anyio.create_task_group() as early:
+                early.start_soon(prepare)
+                answer = await state.coder.generate(request)
+                answered = time.perf_counter()
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(_discard_workspace, node_dir, True)
+        raise
+    timing.coder_s = answered - began
+    timing.workspace_s = time.perf_counter() - answered  # what the answer waited for after
+    return answer, made[0]
+
+
+@contextlib.contextmanager
+def _lone_error_unwrapped() -> Iterator[None]:
+    """A task group wraps even the step's own lone exception; unwrapped, the worker still
+    tells a step that ran out of time, or an LLM error, from a failure."""
+    try:
+        yield
+    except BaseExceptionGroup as failed:
+        if len(failed.exceptions) == 1:
+            raise failed.exceptions[0] from None
+        raise
+
+
 def _keep_answer(node_dir: NodeDir, answer: CodeAnswer) -> None:
     """The coder's exchange, plan and solution, first in the node's folder (blocking: in a
-    thread)."""
+    thread). An answer with no code has no use for the workspace made for it."""
+    if answer.code is None:
+        _discard_workspace(node_dir)
     node_dir.create()
     if answer.exchange is not None:
         node_dir.append_exchange(answer.exchange)
@@ -115,17 +155,25 @@ def _keep_answer(node_dir: NodeDir, answer: CodeAnswer) -> None:
         node_dir.write_solution(answer.code)
 
 
-def _make_workspace(state: RunState, node_dir: NodeDir, code: str) -> Workspace:
-    """The script's workspace and its script (blocking: in a thread)."""
+def _make_workspace(state: RunState, node_dir: NodeDir) -> Workspace:
+    """The script's workspace, still without its script (blocking: in a thread)."""
     selection = state.selection
-    workspace = Workspace.create(
+    return Workspace.create(
         node_dir.workspace,
         selection.public_dir if selection else state.competition.paths.public_dir,
         selection.also_readable if selection else (),
         selection.overlays if selection else (),
     )
-    workspace.write_script(code)
-    return workspace
+
+
+def _discard_workspace(node_dir: NodeDir, folder_too: bool = False) -> None:
+    """Remove a workspace no script ran in (blocking: in a thread); ``folder_too``: the node's
+    folder as well, when nothing else is in it. Its input/ is a link, which goes, not what it
+    points at."""
+    shutil.rmtree(node_dir.workspace, ignore_errors=True)
+    if folder_too:
+        with contextlib.suppress(OSError):  # absent, or holds files of an earlier session
+            node_dir.path.rmdir()
 
 
 def _keep_commit(state: RunState, node_dir: NodeDir, review: Review | None, node: Node) -> None:
@@ -194,16 +242,14 @@ async def _execute_and_review(
     expansion: Expansion,
     request: CodeRequest,
     answer: CodeAnswer,
+    workspace: Workspace,
     timing: StepTiming,
     files: TaskGroup,
 ) -> tuple[Outcome, Review]:
-    """Run the answer's script, check and review what it did; the node folder's files are
-    written in ``files``, beside the waits."""
+    """Run the answer's script in ``workspace``, check and review what it did; the node
+    folder's files are written in ``files``, beside the waits."""
     assert answer.code is not None
     run_node_dir = state.run_dir.node(expansion.child_id)
-    began = time.perf_counter()
-    workspace = await anyio.to_thread.run_sync(_make_workspace, state, run_node_dir, answer.code)
-    timing.workspace_s = time.perf_counter() - began
     files.start_soon(anyio.to_thread.run_sync, _keep_answer, run_node_dir, answer)
 
     def script_timeout() -> float:
@@ -215,7 +261,7 @@ async def _execute_and_review(
         return min(timeout, request.exec_timeout)
 
     queued = time.perf_counter()
-    result = await state.executor.run(workspace, timeout=script_timeout)
+    result = await state.executor.run(workspace, timeout=script_timeout, script=answer.code)
     timing.slot_wait_s = result.queue_wait
     timing.exec_s = time.perf_counter() - queued - result.queue_wait
     files.start_soon(anyio.to_thread.run_sync, run_node_dir.write_execution, result)

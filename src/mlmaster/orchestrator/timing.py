@@ -20,7 +20,9 @@ class StepTiming:
     exec_s: float = 0.0  # the executor's run, holding the slot (process start included)
     review_s: float = 0.0  # the feedback role's call
     # Parts of the overhead worth seeing on their own:
-    workspace_s: float = 0.0  # making the workspace and writing the script and outputs
+    # waiting, once the coder answered, for the workspace made during its call (the script is
+    # written in the executor's run, which starts it)
+    workspace_s: float = 0.0
     validate_s: float = 0.0  # the validator's verdict on submission.csv
     journal_s: float = 0.0  # the review's files and the fsynced node_committed event
     total_s: float = 0.0  # select to journaled commit

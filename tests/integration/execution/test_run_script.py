@@ -72,6 +72,19 @@ async def test_affinity_gpus_and_threads_follow_the_slot(
     assert (result.cpus, result.gpus) == ([1], [5])
 
 
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+async def test_a_script_given_to_run_is_written_then_run_in_the_workspace(
+    sandbox: str, make_executor: MakeEx, make_workspace: MakeWs
+):
+    executor = make_executor(sandbox)
+    workspace = make_workspace("raise SystemExit('the old script ran')\n")
+    code = "import os\nprint('new script in', os.path.basename(os.getcwd()))\n"
+    result = await executor.run(workspace, timeout=30, script=code)
+    assert result.exit_code == 0, result.stderr.text
+    assert result.stdout.text == "new script in workspace\n"
+    assert workspace.script_path.read_text() == code
+
+
 async def test_no_gpu_is_an_empty_device_list(make_executor: MakeEx, make_workspace: MakeWs):
     executor = make_executor(cpus=[0, 1], gpus=[])
     result = await executor.run(make_workspace(SHOW_SLOT), timeout=30)
