@@ -15,6 +15,10 @@ run without the private split still checks the format. A competition whose own f
 broken raises :class:`CompetitionFilesError` naming the file; that is never the submission's
 fault.
 
+A small plain file (no quotes, every row full, numbers in a numeric domain: nearly every
+submission) is first read without pandas (:meth:`SubmissionRules.plainly_valid`), which only
+ever accepts what the full checks accept; anything else, and every refusal, goes through them.
+
 Memory stays bounded whatever a script writes: the file is checked as a stream (size, encoding,
 NUL bytes) before it is parsed, and no more rows are parsed than the test set has plus one.
 """
@@ -23,9 +27,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import math
 import os
+import re
 import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -153,13 +159,46 @@ class SubmissionRules:
     def format_only(self) -> bool:
         return self.answers is None
 
-    def check(self, path: Path) -> ValidationOutcome:
-        """The verdict on the file at ``path``; never reveals a score, never raises for it."""
+    def check(self, path: Path, *, quick: bool = True) -> ValidationOutcome:
+        """The verdict on the file at ``path``; never reveals a score, never raises for it.
+
+        ``quick``: a plainly valid file is accepted without parsing it into a table (pandas'
+        fixed cost is most of a small file's check); ``False`` always runs every check.
+        """
         try:
-            self._checked_frame(path)
+            if not (quick and self.plainly_valid(path)):
+                self._checked_frame(path)
         except _Invalid as problem:
             return ValidationOutcome.invalid(str(problem))
         return ValidationOutcome.valid()
+
+    def plainly_valid(self, path: Path) -> bool:
+        """Whether the file is clearly valid, read as plain text: True only where every check
+        would pass; False where the full checks must decide (they say what is wrong, or
+        accept what this path does not read: quotes, labels, rankings, files over a MiB).
+
+        Raises the same refusal as the full checks for a file that is no CSV text at all.
+        """
+        domain = self.competition.metric.domain
+        if self.columns is None or not self._plain_ids or domain not in _PLAIN_DOMAINS:
+            return False
+        if domain == "integer_label" and self.competition.spec.labels:
+            return False
+        head = _check_stream(path, self.size_limit)
+        if len(head) >= CHUNK:  # the file may go on past what was read
+            return False
+        return _plainly_valid_text(head.decode("utf-8-sig"), self, domain)
+
+    @functools.cached_property
+    def _plain_ids(self) -> frozenset[str]:
+        """The test ids, for the plain path; empty (the path is not taken) when one of them
+        looks like a cell pandas reads as missing, which the full checks treat as no id."""
+        if self.ids is None:
+            return frozenset()
+        ids = frozenset(self.ids)
+        if any(i.strip().lower() in _NA_LIKE for i in ids):
+            return frozenset()
+        return ids
 
     def check_and_score(self, path: Path) -> ScoredSubmission:
         """Every check, then the metric on the answers (which grading needs)."""
@@ -552,20 +591,71 @@ def _check_column(submission: pd.DataFrame, column: str, rules: SubmissionRules)
         _check_declared_labels(numbers.astype("int64"), ids, column, competition.spec.labels)
 
 
+# --- the plain path -------------------------------------------------------------------------
+
+_PLAIN_DOMAINS = frozenset({"probability", "real", "non_negative", "integer_label"})
+# A decimal number as both Python and pandas read it: no spaces, no "inf"/"nan", no "_".
+_PLAIN_NUMBERS = re.compile(r"(?:[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\n)*")
+# pandas' default missing-value cells, compared case-blind and stripped (a superset is safe:
+# an id among them only sends the file to the full checks).
+_NA_LIKE = frozenset(
+    {"", "na", "n/a", "nan", "-nan", "null", "none", "<na>", "#n/a", "#n/a n/a", "#na"}
+    | {"-1.#ind", "-1.#qnan", "1.#ind", "1.#qnan"}
+)
+
+
+def _plainly_valid_text(text: str, rules: SubmissionRules, domain: str) -> bool:
+    """The plain path's reading: no quote, ``\n`` or ``\r\n`` line ends, the expected
+    columns once each, one full row per test id, every prediction a finite plain number in
+    ``domain``. Anything else is left to the full checks (False)."""
+    lines = text.replace("\r\n", "\n")
+    if '"' in lines or "\r" in lines:
+        return False
+    header, *rows = lines.removesuffix("\n").split("\n")
+    names = header.split(",")
+    assert rules.columns is not None
+    if len(names) != len(rules.columns) or set(names) != set(rules.columns):
+        return False
+    expected = rules._plain_ids
+    if len(rows) != len(expected):
+        return False
+    table = [row.split(",") for row in rows]
+    if any(len(cells) != len(names) for cells in table):
+        return False
+    at = names.index(rules.competition.spec.id_column)
+    if {cells[at] for cells in table} != expected:  # as many rows as ids: none repeated
+        return False
+    for column in rules.competition.spec.target_columns:
+        at = names.index(column)
+        cells = [row[at] for row in table]
+        if not _PLAIN_NUMBERS.fullmatch("\n".join(cells) + "\n"):
+            return False
+        values = np.fromiter(map(float, cells), dtype=float, count=len(cells))
+        if not _inside(values, domain):
+            return False
+    return True
+
+
+def _inside(values: np.ndarray, domain: str) -> bool:
+    """Whether finite ``values`` all lie in ``domain`` (no declared labels to compare)."""
+    if not np.isfinite(values).all():
+        return False
+    if domain == "probability":
+        return bool(values.min(initial=0.0) >= 0 and values.max(initial=0.0) <= 1)
+    if domain == "non_negative":
+        return bool(values.min(initial=0.0) >= 0)
+    if domain == "integer_label":
+        return bool((np.mod(values, 1) == 0).all())
+    return True
+
+
 def _plainly_valid(values: pd.Series, domain: str, labels: list[int | str] | None) -> bool:
     """Whether a numeric column is clearly inside its domain (False: check it in detail)."""
     if domain in ("ranking", "label") or values.dtype.kind not in "fiu":
         return False
-    array = values.to_numpy(dtype=float)
-    if not np.isfinite(array).all():
+    if domain == "integer_label" and labels:
         return False
-    if domain == "probability":
-        return bool(array.min(initial=0.0) >= 0 and array.max(initial=0.0) <= 1)
-    if domain == "non_negative":
-        return bool(array.min(initial=0.0) >= 0)
-    if domain == "integer_label":
-        return not labels and bool((np.mod(array, 1) == 0).all())
-    return True
+    return _inside(values.to_numpy(dtype=float), domain)
 
 
 def _numbers(values: pd.Series, ids: pd.Series, column: str, what: str) -> pd.Series:
