@@ -14,6 +14,8 @@ names that copy, never the workspace's file.
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -172,7 +174,12 @@ async def run_script(
             group=launch.gid,
             extra_groups=[] if launch.uid is not None else None,
         )
-        return proc, sandbox.watch(proc.pid, slot), began
+        try:
+            tree = sandbox.watch(proc.pid, slot)
+        except BaseException:
+            _kill_unwatched(proc)  # else it would run on, seen by nothing
+            raise
+        return proc, tree, began
 
     # Shielded: a caller cancelled while the process starts still gets it stopped below.
     with anyio.CancelScope(shield=True):
@@ -245,6 +252,17 @@ async def run_script(
         cpus=list(slot.cpus),
         gpus=list(slot.gpus),
     )
+
+
+def _kill_unwatched(proc: subprocess.Popen[bytes]) -> None:
+    """Kill a script started but not watched, with its process group, and reap it."""
+    with contextlib.suppress(OSError):  # gone already, or its group with it
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.kill()
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 async def _supervise(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import psutil
 import pytest
 
 import mlmaster.execution.sandbox as sandbox_module
@@ -52,3 +53,25 @@ async def test_a_registered_sandbox_runs_scripts_without_touching_the_runner(
     sleeper = make_workspace("import time\ntime.sleep(60)\n")
     result = await executor.run(sleeper, timeout=1.0)
     assert result.killed_reason == "timeout" and result.exit_code is None
+
+
+class Blind(Tagging):
+    """A sandbox that fails to watch what it started."""
+
+    def watch(self, pid: int, slot: SlotSpec) -> ProcessTree:
+        raise RuntimeError("cannot watch it")
+
+
+async def test_a_script_its_sandbox_cannot_watch_is_killed_not_left_running(
+    monkeypatch: pytest.MonkeyPatch, make_workspace: Callable[[str], Workspace]
+):
+    monkeypatch.setitem(sandbox_module._REGISTRY, "blind", Blind)
+    executor = Executor(ExecutionSettings(sandbox="blind", kill_grace=0.3))
+    workspace = make_workspace("import time\ntime.sleep(60)\n")
+    token = str(workspace.script_path)  # on the script's command line
+    with pytest.raises(RuntimeError, match="cannot watch it"):
+        await executor.run(workspace, timeout=60)
+    assert not [
+        p for p in psutil.process_iter(["cmdline"]) if token in " ".join(p.info["cmdline"] or [])
+    ]
+    assert executor.pool.busy == 0  # the slot came back
