@@ -387,6 +387,17 @@ class SweepSettings(Group):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        from mlmaster.sweep.backends import BACKENDS
+
+        if value not in BACKENDS:
+            raise ValueError(
+                f"unknown sweep backend {value!r}; use one of {', '.join(sorted(BACKENDS))}"
+            )
+        return value
+
 
 class Settings(BaseSettings):
     """Every knob of mlmaster. See ``mlmaster settings`` for the resolved values."""

@@ -127,3 +127,18 @@ def test_local_sweep_carves_cpus_survives_a_killed_run_and_resumes(
     assert all(row["graded"] == 2 for row in report["competitions"])
     assert (sweep_dir / "report.md").read_text().startswith("# Sweep report")
     assert "<table>" in (sweep_dir / "report.html").read_text()
+
+
+def test_an_unknown_backend_is_refused_before_the_sweep_folder_is_written(tmp_path: Path) -> None:
+    sweep_dir = tmp_path / "sweep"
+    done = subprocess.run(
+        sweep_argv(tmp_path / "data", sweep_dir, "--backend", "slurm"),
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "unknown sweep backend 'slurm'; use one of local, ray" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not sweep_dir.exists()  # a corrected rerun with the same folder starts afresh
