@@ -14,8 +14,8 @@ ProfileOption = Annotated[
     typer.Option(
         "--profile",
         "-p",
-        help="Settings profile: a name in settings/ (default, mlebench, ci) or a TOML file. "
-        "Also MLMASTER_PROFILE.",
+        help="Settings profile: a name in settings/ (default, mlebench, mlebench-api, ci) or a "
+        "TOML file. Also MLMASTER_PROFILE.",
         show_default=False,
     ),
 ]

@@ -16,6 +16,7 @@ from search_helpers import buggy, check_invariants, stats, working
 from search_helpers import settings as search_settings
 
 from mlmaster.search import Expansion, Outcome, SearchTree
+from mlmaster.search.policies import policy_names
 
 WORKERS = [f"w{i}" for i in range(6)]
 
@@ -47,7 +48,7 @@ trees = st.builds(
         lower_is_better=lower,
         seed=seed,
     ),
-    st.sampled_from(["ml-master", "greedy", "random"]),
+    st.sampled_from(policy_names()),  # every registered policy
     st.booleans(),
     st.integers(1, 4),
     st.integers(1, 3),
