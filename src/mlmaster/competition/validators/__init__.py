@@ -1,7 +1,7 @@
 """The Validator seam: how a run gets a verdict on each submission, by name.
 
 =============  ===============================================================================
-in-process     the validation server's checks called directly, in a worker thread (default)
+in-process     the validation server's checks called directly (the default without grader.url)
 http           a grading server at ``grader.url`` (MLE-bench's, or ``mlmaster serve``)
 =============  ===============================================================================
 
