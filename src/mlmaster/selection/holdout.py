@@ -59,6 +59,35 @@ class NoHoldout:
     reason: str
 
 
+def class_column(train: pd.DataFrame, id_column: str, targets: list[str]) -> str | None:
+    """The training table's column whose values name the submission's target columns, when the
+    submission asks for one probability column per class and the table holds the class itself
+    (e.g. ``author`` with the values EAP, HPL and MWS for the columns of those names); None
+    when the table holds the target columns, or no single column fits.
+
+    The held rows' answers are then that column one-hot over the target columns, which is how
+    the competition's own answers hold them.
+    """
+    if len(targets) < 2 or all(t in train.columns for t in targets):
+        return None
+    names = set(targets)
+    found = []
+    for column in train.columns:
+        if column == id_column or column in names:
+            continue
+        head = _labels(train[column].head(1000))
+        if not head <= names:  # most columns fail here, before the whole column is read
+            continue
+        values = _labels(train[column])
+        if values <= names and len(values) >= 2:
+            found.append(column)
+    return found[0] if len(found) == 1 else None
+
+
+def _labels(column: pd.Series) -> set[str]:
+    return set(column.dropna().astype(str).str.strip()) - {""}
+
+
 def carve(train: pd.DataFrame, plan: HoldoutPlan) -> Carved | NoHoldout:
     """Split ``train`` as ``plan`` says, or say why it cannot be split."""
     if not 0.0 < plan.fraction < 1.0:

@@ -26,7 +26,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from mlmaster.competition.spec import CompetitionSpec
-from mlmaster.selection.holdout import Carved, HoldoutPlan, NoHoldout, carve
+from mlmaster.selection.holdout import Carved, HoldoutPlan, NoHoldout, carve, class_column
 
 HOLDOUT_INPUT = "holdout.csv"  # the held rows, as scripts read them from ./input
 HOLDOUT_OUTPUT = "holdout.csv"  # the scripts' predictions for them, in ./submission
@@ -45,6 +45,9 @@ class HoldoutInfo(BaseModel):
     fraction: float
     seed: int
     group_column: str | None = None
+    # The training table's column that holds the class where the submission wants a probability
+    # column per class: the held answers are that column one-hot over the submission's columns.
+    class_column: str | None = None
 
 
 class DerivedInput(BaseModel):
@@ -102,10 +105,11 @@ def derive_input(
         train = _read_text_table(source / train_name)
     except (OSError, ValueError, UnicodeDecodeError) as error:
         return NoHoldout(f"{train_name} could not be read as CSV: {error}")
+    label = class_column(train, spec.id_column, list(spec.target_columns))
     plan = HoldoutPlan(
         id_column=spec.id_column,
-        target_columns=list(spec.target_columns),
-        task_type=spec.task_type,
+        target_columns=[label] if label else list(spec.target_columns),
+        task_type="multiclass" if label else spec.task_type,
         fraction=fraction,
         seed=seed,
         group_column=group_column,
@@ -122,6 +126,7 @@ def derive_input(
         fraction=fraction,
         seed=seed,
         group_column=group_column,
+        class_column=label,
     )
     _write(source, input_dir, holdout_dir, spec, carved, info, test_table(source, spec))
     return DerivedInput(input_dir=input_dir, source_dir=source, answers=answers, info=info)
@@ -158,6 +163,18 @@ def _with_missing_targets(train: pd.DataFrame, plan: HoldoutPlan) -> pd.DataFram
     return train.mask(blank.reindex(columns=train.columns, fill_value=False))
 
 
+def _answers_of(
+    held: pd.DataFrame, spec: CompetitionSpec, class_column: str | None
+) -> pd.DataFrame:
+    """The held rows' answers as the competition's answers hold them: their target columns, or
+    their class one-hot over the submission's columns."""
+    if class_column is None:
+        return held[[spec.id_column, *spec.target_columns]]
+    classes = held[class_column].str.strip()
+    one_hot = {name: (classes == name).astype(int) for name in spec.target_columns}
+    return pd.DataFrame({spec.id_column: held[spec.id_column], **one_hot})
+
+
 def _write(
     source: Path,
     input_dir: Path,
@@ -168,11 +185,11 @@ def _write(
     test_name: str | None,
 ) -> None:
     """Write both folders whole, each under a temporary name first, so a crash leaves none."""
-    targets = list(spec.target_columns)
-    held_columns = [c for c in carved.held.columns if c not in targets]
+    hidden = [*spec.target_columns, *([info.class_column] if info.class_column else [])]
+    held_columns = [c for c in carved.held.columns if c not in hidden]
     if test_name is not None:  # the held rows look like test rows: the test table's columns
         test_columns = list(pd.read_csv(source / test_name, nrows=0).columns)
-        shared = [c for c in test_columns if c in carved.held.columns and c not in targets]
+        shared = [c for c in test_columns if c in carved.held.columns and c not in hidden]
         if spec.id_column in shared:
             held_columns = shared
     parent = input_dir.parent
@@ -189,7 +206,9 @@ def _write(
     for written in (info.train_file, HOLDOUT_INPUT):
         (staging / written).chmod(0o644)
     answers_staging = Path(tempfile.mkdtemp(prefix="holdout.", dir=parent))
-    carved.held[[spec.id_column, *targets]].to_csv(answers_staging / "answers.csv", index=False)
+    _answers_of(carved.held, spec, info.class_column).to_csv(
+        answers_staging / "answers.csv", index=False
+    )
     (answers_staging / "holdout.json").write_text(info.model_dump_json(indent=2) + "\n")
     for final, built in ((input_dir, staging), (holdout_dir, answers_staging)):
         if final.exists():  # a half-built pair from a crash: the seed rebuilds the same slice

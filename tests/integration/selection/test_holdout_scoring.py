@@ -7,10 +7,12 @@ import shutil
 import uuid
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from mlmaster.competition.layout import Competition
+from mlmaster.competition.layout import Competition, load_competition
+from mlmaster.competition.spec import CompetitionSpec
 from mlmaster.execution.runner import Executor
 from mlmaster.execution.workspace import Workspace
 from mlmaster.selection.setup import Selection, prepare_selection
@@ -165,3 +167,67 @@ async def test_a_script_in_the_sandbox_reads_the_links_but_never_the_held_target
     assert "LINKED" in out
     scored = selection.score(ws.root, run / "kept.csv")
     assert scored is not None and scored.score is None and "symbolic link" in (scored.problem or "")
+
+
+@pytest.fixture
+def authors(tmp_path: Path) -> Competition:
+    """Spooky-author-like: train.csv holds each text's author, the submission wants one
+    probability column per author."""
+    root = tmp_path / "data" / "authors"
+    public, private = root / "prepared" / "public", root / "prepared" / "private"
+    public.mkdir(parents=True)
+    private.mkdir(parents=True)
+    names = ["EAP", "HPL", "MWS"]
+    rng = np.random.default_rng(0)
+    pd.DataFrame(
+        {
+            "id": [f"id{i:04d}" for i in range(600)],
+            "text": [f"a sentence {i}" for i in range(600)],
+            "author": rng.choice(names, size=600),
+        }
+    ).to_csv(public / "train.csv", index=False)
+    test_ids = [f"te{i:03d}" for i in range(50)]
+    pd.DataFrame({"id": test_ids, "text": ["words"] * 50}).to_csv(public / "test.csv", index=False)
+    uniform = pd.DataFrame({"id": test_ids, **{n: [1 / 3] * 50 for n in names}})
+    uniform.to_csv(public / "sample_submission.csv", index=False)
+    uniform.to_csv(private / "answers.csv", index=False)
+    spec = CompetitionSpec(
+        id="authors",
+        name="Authors",
+        metric="log_loss",
+        lower_is_better=True,
+        id_column="id",
+        target_columns=names,
+        task_type="multiclass",
+    )
+    (root / "competition.json").write_text(spec.model_dump_json(indent=2))
+    return load_competition(tmp_path / "data", "authors")
+
+
+def test_a_class_column_becomes_one_hot_held_answers_scored_as_probabilities(
+    authors: Competition, tmp_path: Path
+) -> None:
+    run = tmp_path / "run"
+    selection = selection_for(authors, run)
+    assert selection.derived is not None
+    info = selection.derived.info
+    assert info.class_column == "author" and info.how == "stratified on author"
+    shown = pd.read_csv(selection.public_dir / "holdout.csv", dtype=str)
+    assert list(shown.columns) == ["id", "text"]  # the test table's columns: no author
+    kept = pd.read_csv(selection.public_dir / "train.csv", dtype=str)
+    assert set(kept["id"]).isdisjoint(shown["id"]) and len(kept) + len(shown) == 600
+    answers = pd.read_csv(selection.derived.answers, dtype={"id": str})
+    assert list(answers.columns) == ["id", "EAP", "HPL", "MWS"]
+    assert (answers[["EAP", "HPL", "MWS"]].sum(axis=1) == 1).all()
+    truth = pd.read_csv(authors.paths.public_dir / "train.csv").set_index("id")["author"]
+    assert (answers.set_index("id").idxmax(axis=1) == truth.loc[answers["id"]]).all()
+
+    ws = workspace(selection, run)
+    answers.to_csv(ws.submission_dir / "holdout.csv", index=False)
+    perfect = selection.score(ws.root, tmp_path / "kept.csv")
+    assert perfect is not None and perfect.score is not None and perfect.score < 1e-6
+    answers.assign(EAP=1 / 3, HPL=1 / 3, MWS=1 / 3).to_csv(
+        ws.submission_dir / "holdout.csv", index=False
+    )
+    uniform = selection.score(ws.root, tmp_path / "kept.csv")
+    assert uniform is not None and uniform.score == pytest.approx(np.log(3))

@@ -13,6 +13,7 @@ from mlmaster.selection.holdout import (
     HoldoutPlan,
     NoHoldout,
     carve,
+    class_column,
 )
 
 
@@ -124,3 +125,41 @@ def test_rows_without_a_target_are_refused() -> None:
 
 def test_a_holdout_of_exactly_the_minimum_is_carved() -> None:
     assert len(carved(table(1000), plan(min_held=100)).held) == 100
+
+
+def authors(rows: int = 300, seed: int = 0) -> pd.DataFrame:
+    """A table holding each row's class, where the submission wants one column per class."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "id": [f"id{i}" for i in range(rows)],
+            "text": [f"words {i}" for i in range(rows)],
+            "author": rng.choice(["EAP", "HPL", "MWS"], size=rows),
+        }
+    )
+
+
+def test_the_column_naming_the_class_columns_is_found() -> None:
+    assert class_column(authors(), "id", ["EAP", "HPL", "MWS"]) == "author"
+    padded = authors().assign(author=lambda t: " " + t["author"])  # spaces around a label
+    assert class_column(padded, "id", ["EAP", "HPL", "MWS"]) == "author"
+
+
+@pytest.mark.parametrize(
+    ("train", "targets"),
+    [
+        (authors(), ["author"]),  # one target: the table holds it
+        (authors().assign(EAP=0, HPL=0, MWS=1), ["EAP", "HPL", "MWS"]),  # already one-hot
+        (authors().assign(again=lambda t: t["author"]), ["EAP", "HPL", "MWS"]),  # two fit
+        (authors().assign(author="EAP"), ["EAP", "HPL", "MWS"]),  # one class only
+        (
+            authors(1500).assign(author=lambda t: t["author"].where(t.index < 1499, "Poe")),
+            ["EAP", "HPL", "MWS"],
+        ),
+    ],
+    ids=["single-target", "one-hot-already", "two-candidates", "one-class", "a-foreign-label-late"],
+)
+def test_no_class_column_unless_exactly_one_names_the_targets(
+    train: pd.DataFrame, targets: list[str]
+) -> None:
+    assert class_column(train, "id", targets) is None
