@@ -61,6 +61,7 @@ def sweep_command(
     """Sweep competitions x seeds; `mlmaster sweep report DIR` redraws a sweep's report."""
     if ctx.invoked_subcommand is not None:
         return
+    from mlmaster.sweep.backends import make_backend
     from mlmaster.sweep.plan import SweepPlan
     from mlmaster.sweep.runner import run_sweep
 
@@ -98,8 +99,12 @@ def sweep_command(
         else:
             settings = resolve_settings(profile, {**run_flags, "sweep": {**plan_flags, **where}})
             plan, directory = _new_plan(settings, profile, run_flags)
+        # A plan this machine or cluster cannot run is refused before its folder exists, so the
+        # corrected command can use the same --sweep-dir.
+        executes = make_backend(plan, settings)
+        if resume is None:
             plan.save(directory)
-        outcome = anyio.run(run_sweep, plan, directory, settings)
+        outcome = anyio.run(run_sweep, plan, directory, settings, executes)
     except UserError as error:
         fail(str(error))
     print(f"mlmaster: {outcome.summary()}", file=sys.stderr)

@@ -14,7 +14,7 @@ import jinja2
 
 from mlmaster.logs import get_logger
 from mlmaster.settings import Settings
-from mlmaster.sweep.backends import make_backend
+from mlmaster.sweep.backends import Backend, make_backend
 from mlmaster.sweep.carve import Share
 from mlmaster.sweep.plan import RunKey, SweepPlan
 from mlmaster.sweep.report import HEADER, SweepReport, build_report, table_cells, to_markdown
@@ -48,8 +48,11 @@ class SweepOutcome:
         return f"{done}{medal}; report at {self.sweep_dir / 'report.html'}{left}"
 
 
-async def run_sweep(plan: SweepPlan, sweep_dir: Path, settings: Settings) -> SweepOutcome:
-    backend = make_backend(plan, settings)
+async def run_sweep(
+    plan: SweepPlan, sweep_dir: Path, settings: Settings, backend: Backend | None = None
+) -> SweepOutcome:
+    """Run the plan's unfinished runs on ``backend`` (made from the plan when not given)."""
+    backend = backend or make_backend(plan, settings)
     todo = [key for key in plan.runs() if state_of(sweep_dir, key) != RunState.FINISHED]
     kept = len(plan.runs()) - len(todo)
     log.info("sweep_started", sweep=str(sweep_dir), runs=len(plan.runs()), kept=kept)

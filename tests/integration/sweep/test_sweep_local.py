@@ -142,3 +142,15 @@ def test_an_unknown_backend_is_refused_before_the_sweep_folder_is_written(tmp_pa
     assert "unknown sweep backend 'slurm'; use one of local, ray" in done.stderr
     assert "Traceback" not in done.stderr
     assert not sweep_dir.exists()  # a corrected rerun with the same folder starts afresh
+
+
+def test_runs_that_can_never_fit_are_refused_before_the_sweep_folder_is_written(
+    tmp_path: Path,
+) -> None:
+    sweep_dir = tmp_path / "sweep"
+    argv = sweep_argv(tmp_path / "data", sweep_dir)
+    argv[argv.index("--cpus-per-run") + 1] = str((os.cpu_count() or 1) + 64)
+    done = subprocess.run(argv, capture_output=True, text=True, env=clean_env(), timeout=120)
+    assert done.returncode == 2
+    assert "lower sweep.cpus_per_run" in done.stderr and "Traceback" not in done.stderr
+    assert not sweep_dir.exists()
