@@ -112,6 +112,7 @@ def sweep_command(
 
 
 def _new_plan(settings: Any, profile: str | None, run_flags: dict[str, Any]) -> Any:
+    from mlmaster.competition.layout import require_prepared
     from mlmaster.sweep.plan import Resources, SweepPlan, dumps_overrides, plan_competitions
 
     sweep = settings.sweep
@@ -123,9 +124,12 @@ def _new_plan(settings: Any, profile: str | None, run_flags: dict[str, Any]) -> 
             f"{directory} already holds a sweep; continue it with --resume {directory} "
             "or choose another --sweep-dir"
         )
+    data_dir = settings.run.data_dir.resolve()
+    if sweep.backend == "local" or data_dir.is_dir():  # a Ray cluster may see a data dir we do not
+        require_prepared(data_dir, ids)
     overrides = dumps_overrides(run_flags)
     # Runs may execute elsewhere (a Ray worker's own folder): paths must not be relative.
-    overrides.setdefault("run", {})["data_dir"] = str(settings.run.data_dir.resolve())
+    overrides.setdefault("run", {})["data_dir"] = str(data_dir)
     plan = SweepPlan(
         competitions=ids,
         splits=splits,

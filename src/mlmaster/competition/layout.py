@@ -20,6 +20,7 @@ it is there. Only our own ``competition.json`` is held strictly to its declared 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -150,6 +151,20 @@ def available_competitions(data_dir: Path) -> list[str]:
     if not data_dir.is_dir():
         return []
     return sorted(p.name for p in data_dir.iterdir() if (p / "prepared").is_dir())
+
+
+def require_prepared(data_dir: Path, competition_ids: Iterable[str]) -> None:
+    """Refuse (``UserError``, one line) competitions with no ``prepared/`` folder under
+    ``data_dir``, all of them at once, before a campaign of runs starts."""
+    missing = [c for c in competition_ids if not (data_dir / c / "prepared").is_dir()]
+    if len(missing) == 1:
+        raise UserError(_unknown_competition(data_dir, missing[0]))
+    if missing:
+        found = ", ".join(available_competitions(data_dir)) or "none"
+        raise UserError(
+            f"unknown competitions {', '.join(map(repr, missing))}: no prepared/ folder for them "
+            f"in {data_dir}; competitions there: {found}"
+        )
 
 
 def load_competition(data_dir: Path, competition_id: str) -> Competition:

@@ -13,7 +13,11 @@ import pytest
 import yaml
 
 from mlmaster.competition.grading import grade_submission
-from mlmaster.competition.layout import available_competitions, load_competition
+from mlmaster.competition.layout import (
+    available_competitions,
+    load_competition,
+    require_prepared,
+)
 from mlmaster.errors import UserError
 
 
@@ -167,6 +171,19 @@ def test_unknown_competition_lists_the_available_ones(
         load_competition(data_dir, "nope")
     with pytest.raises(UserError, match="does not exist"):
         load_competition(data_dir / "absent", "auc")
+
+
+def test_a_campaign_names_every_unknown_competition_at_once(
+    data_dir: Path, make_competition: Callable[[str], Path]
+) -> None:
+    make_competition("auc")
+    require_prepared(data_dir, ["auc"])  # all there: nothing to say
+    with pytest.raises(UserError, match=r"unknown competition 'nope': .*competitions in .*: auc"):
+        require_prepared(data_dir, ["auc", "nope"])
+    with pytest.raises(UserError, match=r"unknown competitions 'a', 'b': .* there: auc"):
+        require_prepared(data_dir, ["a", "auc", "b"])
+    with pytest.raises(UserError, match="does not exist"):
+        require_prepared(data_dir / "absent", ["auc"])
 
 
 @pytest.mark.parametrize(

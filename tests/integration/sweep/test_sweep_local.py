@@ -147,10 +147,27 @@ def test_an_unknown_backend_is_refused_before_the_sweep_folder_is_written(tmp_pa
 def test_runs_that_can_never_fit_are_refused_before_the_sweep_folder_is_written(
     tmp_path: Path,
 ) -> None:
+    for competition in COMPETITIONS:
+        (tmp_path / "data" / competition / "prepared").mkdir(parents=True)
     sweep_dir = tmp_path / "sweep"
     argv = sweep_argv(tmp_path / "data", sweep_dir)
     argv[argv.index("--cpus-per-run") + 1] = str((os.cpu_count() or 1) + 64)
     done = subprocess.run(argv, capture_output=True, text=True, env=clean_env(), timeout=120)
     assert done.returncode == 2
     assert "lower sweep.cpus_per_run" in done.stderr and "Traceback" not in done.stderr
+    assert not sweep_dir.exists()
+
+
+def test_unknown_competitions_are_refused_before_the_sweep_folder_is_written(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    (data / "breast-cancer" / "prepared").mkdir(parents=True)
+    sweep_dir = tmp_path / "sweep"
+    argv = sweep_argv(data, sweep_dir)
+    argv[argv.index("--competitions") + 1] = "breast-cancer,nope,gone"
+    done = subprocess.run(argv, capture_output=True, text=True, env=clean_env(), timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "unknown competitions 'nope', 'gone'" in done.stderr
+    assert "competitions there: breast-cancer" in done.stderr and "Traceback" not in done.stderr
     assert not sweep_dir.exists()
